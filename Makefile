@@ -1,0 +1,44 @@
+# The two set-up commands (README): `make demo` and `make test`.
+# Both create .venv on first use; only Python 3.11+, git and make are assumed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint bench clean git-lfs
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# git-lfs is needed by the tests that push large files; install it when missing.
+git-lfs:
+	@git lfs version >/dev/null 2>&1 || { \
+	  echo "git-lfs not found: installing it"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+	  if command -v apt-get >/dev/null; then $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq git-lfs >/dev/null; \
+	  elif command -v brew >/dev/null; then brew install git-lfs; \
+	  elif command -v dnf >/dev/null; then $$SUDO dnf install -y git-lfs; \
+	  else echo "Please install git-lfs (https://git-lfs.com)"; exit 1; fi; }
+
+demo: $(STAMP)
+	$(VENV)/bin/remedybot demo
+
+test: $(TSTAMP) git-lfs
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+bench: $(TSTAMP) git-lfs
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from remedybot.cli.app import main
+
+main()

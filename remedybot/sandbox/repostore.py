@@ -1,0 +1,359 @@
+"""Bare git repositories on disk for the sandbox Hub, driven with git plumbing.
+
+Every sandbox repo (Space, model, dataset) is a real bare repository, so
+`git clone`/`push` through `git http-backend` and the API's commits see the
+same history. API commits are built with a temporary index file
+(read-tree, update-index, write-tree, commit-tree) and published with a
+compare-and-swap `update-ref`, the way the Hub's own commit endpoint must
+behave under concurrent writers.
+
+LFS content lives outside git (see `LfsStore`); git holds the pointer files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1\n"
+EMPTY_GITATTRIBUTES = (
+    "*.7z filter=lfs diff=lfs merge=lfs -text\n"
+    "*.bin filter=lfs diff=lfs merge=lfs -text\n"
+    "*.ckpt filter=lfs diff=lfs merge=lfs -text\n"
+    "*.gz filter=lfs diff=lfs merge=lfs -text\n"
+    "*.h5 filter=lfs diff=lfs merge=lfs -text\n"
+    "*.onnx filter=lfs diff=lfs merge=lfs -text\n"
+    "*.pkl filter=lfs diff=lfs merge=lfs -text\n"
+    "*.pt filter=lfs diff=lfs merge=lfs -text\n"
+    "*.pth filter=lfs diff=lfs merge=lfs -text\n"
+    "*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+    "*.tar filter=lfs diff=lfs merge=lfs -text\n"
+    "*.zip filter=lfs diff=lfs merge=lfs -text\n"
+)
+ZERO_SHA = "0" * 40
+
+
+class GitError(RuntimeError):
+    """A git plumbing command failed."""
+
+
+class RefMovedError(GitError):
+    """The branch moved while a commit was being built (compare-and-swap lost)."""
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    mode: str
+    oid: str  # git blob sha1
+    size: int  # size of the blob in git (pointer size for LFS files)
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    oid: str
+    title: str
+    message: str
+    author: str
+    date: str  # ISO 8601
+    parents: tuple[str, ...]
+
+
+def lfs_pointer(oid: str, size: int) -> bytes:
+    return LFS_POINTER_PREFIX + f"oid sha256:{oid}\nsize {size}\n".encode()
+
+
+def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
+    """Return (sha256, size) if `data` is a git-lfs pointer file."""
+    if not data.startswith(LFS_POINTER_PREFIX) or len(data) > 1024:
+        return None
+    oid = size = None
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith("oid sha256:"):
+            oid = line[len("oid sha256:"):].strip()
+        elif line.startswith("size "):
+            try:
+                size = int(line[5:].strip())
+            except ValueError:
+                return None
+    if oid and size is not None:
+        return oid, size
+    return None
+
+
+def git_blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class GitRepo:
+    """One bare repository and the plumbing the sandbox needs on it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+
+    # -- low level ---------------------------------------------------------
+    def git(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            check: bool = True) -> bytes:
+        full_env = {**os.environ, "GIT_DIR": str(self.path), "GIT_TERMINAL_PROMPT": "0",
+                    "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+        if env:
+            full_env.update(env)
+        proc = subprocess.run(["git", *args], input=input, capture_output=True, env=full_env)
+        if check and proc.returncode != 0:
+            raise GitError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+        return proc.stdout
+
+    @classmethod
+    def init(cls, path: Path) -> GitRepo:
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "--bare", "-q", "--initial-branch=main", str(path)],
+                       check=True, capture_output=True)
+        repo = cls(path)
+        repo.git("config", "http.receivepack", "true")
+        repo.git("config", "uploadpack.allowAnySHA1InWant", "true")
+        repo.git("config", "receive.denyNonFastForwards", "false")
+        repo.git("config", "gc.auto", "0")
+        return repo
+
+    # -- reading -----------------------------------------------------------
+    def resolve(self, rev: str) -> str | None:
+        out = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        sha = out.decode().strip()
+        return sha or None
+
+    def head(self, branch: str = "main") -> str | None:
+        return self.resolve(f"refs/heads/{branch}")
+
+    def branches(self) -> dict[str, str]:
+        return self._refs("refs/heads/")
+
+    def tags(self) -> dict[str, str]:
+        return self._refs("refs/tags/")
+
+    def _refs(self, prefix: str) -> dict[str, str]:
+        out = self.git("for-each-ref", "--format=%(refname) %(objectname)", prefix).decode()
+        refs = {}
+        for line in out.splitlines():
+            name, sha = line.split(" ", 1)
+            refs[name[len(prefix):]] = sha
+        return refs
+
+    def tree(self, rev: str) -> list[TreeEntry]:
+        out = self.git("ls-tree", "-r", "-l", "-z", rev).decode("utf-8", "replace")
+        entries = []
+        for record in out.split("\0"):
+            if not record:
+                continue
+            meta, path = record.split("\t", 1)
+            mode, kind, oid, size = meta.split()
+            if kind != "blob":
+                continue
+            entries.append(TreeEntry(path=path, mode=mode, oid=oid, size=int(size)))
+        return entries
+
+    def read_blob(self, oid: str) -> bytes:
+        return self.git("cat-file", "blob", oid)
+
+    def read_file(self, rev: str, path: str) -> bytes | None:
+        try:
+            return self.git("cat-file", "blob", f"{rev}:{path}")
+        except GitError:
+            return None
+
+    def files_at(self, rev: str) -> dict[str, bytes]:
+        """Every file at `rev`, as bytes (LFS files as their pointer text)."""
+        entries = self.tree(rev)
+        if not entries:
+            return {}
+        oids = "\n".join(e.oid for e in entries).encode() + b"\n"
+        out = self.git("cat-file", "--batch", input=oids)
+        files: dict[str, bytes] = {}
+        pos = 0
+        for entry in entries:
+            header_end = out.index(b"\n", pos)
+            _, _, size = out[pos:header_end].split(b" ")
+            start = header_end + 1
+            end = start + int(size)
+            files[entry.path] = out[start:end]
+            pos = end + 1
+        return files
+
+    def log(self, rev: str, limit: int | None = None) -> list[CommitRecord]:
+        fmt = "%H%x1f%P%x1f%an%x1f%aI%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", rev]
+        if limit:
+            args.insert(1, f"-n{limit}")
+        out = self.git(*args, check=False).decode("utf-8", "replace")
+        commits = []
+        for chunk in out.split("\x1e"):
+            chunk = chunk.strip("\n")
+            if not chunk:
+                continue
+            oid, parents, author, date, body = chunk.split("\x1f", 4)
+            body = body.strip("\n")
+            title = body.splitlines()[0] if body else ""
+            commits.append(CommitRecord(oid=oid, title=title, message=body, author=author, date=date,
+                                        parents=tuple(parents.split())))
+        return commits
+
+    def all_lfs_oids(self) -> dict[str, int]:
+        """Every LFS object referenced anywhere in history (oid -> size)."""
+        out = self.git("rev-list", "--objects", "--all", check=False).decode()
+        candidates = []
+        for line in out.splitlines():
+            parts = line.split(" ", 1)
+            if len(parts) == 2:
+                candidates.append(parts[0])
+        return self._pointer_oids(candidates)
+
+    def head_lfs_oids(self, rev: str) -> dict[str, int]:
+        return self._pointer_oids([e.oid for e in self.tree(rev) if e.size < 1024])
+
+    def _pointer_oids(self, blob_oids: list[str]) -> dict[str, int]:
+        if not blob_oids:
+            return {}
+        check = self.git("cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+                         input="\n".join(blob_oids).encode() + b"\n").decode()
+        small = [ln.split()[0] for ln in check.splitlines()
+                 if len(ln.split()) == 3 and ln.split()[1] == "blob" and int(ln.split()[2]) < 1024]
+        found: dict[str, int] = {}
+        for oid in small:
+            parsed = parse_lfs_pointer(self.read_blob(oid))
+            if parsed:
+                found[parsed[0]] = parsed[1]
+        return found
+
+    def git_size(self) -> int:
+        """Bytes the git object store takes (loose + packed)."""
+        out = self.git("count-objects", "-v").decode()
+        stats = dict(line.split(": ") for line in out.splitlines() if ": " in line)
+        return (int(stats.get("size", 0)) + int(stats.get("size-pack", 0))) * 1024
+
+    # -- writing -----------------------------------------------------------
+    def commit(self, branch: str, *, message: str, author: str, adds: dict[str, bytes],
+               deletes: list[str], parent: str | None = None, expected_head: str | None = None,
+               allow_empty: bool = False) -> str:
+        """Create a commit on `branch` and move the branch to it (compare-and-swap).
+
+        `parent` defaults to the branch head. `expected_head` guards against a
+        concurrent writer; the Hub answers such races with a 412/409.
+        """
+        with self.lock:
+            current = self.head(branch)
+            if expected_head is not None and current != expected_head:
+                raise RefMovedError(f"branch {branch} moved to {current}")
+            base = parent if parent is not None else current
+            with tempfile.TemporaryDirectory() as tmp:
+                env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+                if base:
+                    self.git("read-tree", base, env=env)
+                else:
+                    self.git("read-tree", "--empty", env=env)
+                for path in deletes:
+                    self.git("update-index", "--force-remove", "--", path, env=env)
+                    # Folder deletions: remove everything under the prefix.
+                    listed = self.git("ls-files", "-z", "--", f"{path.rstrip('/')}/", env=env)
+                    for sub in filter(None, listed.decode().split("\0")):
+                        self.git("update-index", "--force-remove", "--", sub, env=env)
+                if adds:
+                    infos = []
+                    for path, data in adds.items():
+                        oid = self.git("hash-object", "-w", "--stdin", input=data).decode().strip()
+                        infos.append(f"100644 {oid}\t{path}")
+                    self.git("update-index", "--add", "--index-info",
+                             input=("\n".join(infos) + "\n").encode(), env=env)
+                tree = self.git("write-tree", env=env).decode().strip()
+            if base and not allow_empty:
+                base_tree = self.git("rev-parse", f"{base}^{{tree}}").decode().strip()
+                if base_tree == tree:
+                    return base
+            name, email = author, f"{author}@users.noreply.sandbox.local"
+            cenv = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                    "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+            args = ["commit-tree", tree, "-F", "-"]
+            if base:
+                args[2:2] = ["-p", base]
+            sha = self.git(*args, input=message.encode(), env=cenv).decode().strip()
+            self.git("update-ref", f"refs/heads/{branch}", sha, current or ZERO_SHA)
+            return sha
+
+    def squash(self, branch: str, message: str, author: str) -> str:
+        """Replace the branch history with one commit holding the same tree."""
+        with self.lock:
+            head = self.head(branch)
+            if head is None:
+                raise GitError(f"no branch {branch}")
+            tree = self.git("rev-parse", f"{head}^{{tree}}").decode().strip()
+            cenv = {"GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": f"{author}@users.noreply.sandbox.local",
+                    "GIT_COMMITTER_NAME": author,
+                    "GIT_COMMITTER_EMAIL": f"{author}@users.noreply.sandbox.local"}
+            sha = self.git("commit-tree", tree, "-F", "-", input=message.encode(), env=cenv).decode().strip()
+            self.git("update-ref", f"refs/heads/{branch}", sha, head)
+            self.prune()
+            return sha
+
+    def prune(self) -> None:
+        """Drop unreachable objects now, so storage figures fall at once."""
+        self.git("reflog", "expire", "--expire=now", "--all", check=False)
+        self.git("gc", "--prune=now", "--quiet", check=False)
+
+    def set_ref(self, ref: str, sha: str | None) -> None:
+        if sha is None:
+            self.git("update-ref", "-d", ref, check=False)
+        else:
+            self.git("update-ref", ref, sha)
+
+
+class LfsStore:
+    """Content-addressed LFS objects shared by all repos (ownership is tracked per repo)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, oid: str) -> Path:
+        if len(oid) != 64 or any(c not in "0123456789abcdef" for c in oid):
+            raise ValueError("invalid LFS oid")
+        return self.root / oid[:2] / oid[2:4] / oid
+
+    def has(self, oid: str) -> bool:
+        return self.path(oid).exists()
+
+    def put_bytes(self, data: bytes) -> str:
+        oid = hashlib.sha256(data).hexdigest()
+        target = self.path(oid)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp%d" % threading.get_ident())
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        return oid
+
+    def put_stream(self, oid: str, stream, size: int) -> None:
+        """Store an upload, checking its sha256 and size before it becomes visible."""
+        target = self.path(oid)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp%d" % threading.get_ident())
+        digest = hashlib.sha256()
+        written = 0
+        with open(tmp, "wb") as fh:
+            while True:
+                chunk = stream.read(1024 * 1024)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                fh.write(chunk)
+                written += len(chunk)
+        if digest.hexdigest() != oid or written != size:
+            tmp.unlink(missing_ok=True)
+            raise ValueError(f"LFS upload does not match its oid/size ({written} bytes)")
+        os.replace(tmp, target)
+
+    def size(self, oid: str) -> int:
+        return self.path(oid).stat().st_size

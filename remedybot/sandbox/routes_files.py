@@ -1,0 +1,371 @@
+"""Content routes: preupload, commit (NDJSON), validate-yaml, revision, tree,
+paths-info, resolve downloads, commits, refs, branches, tags, super-squash and
+the lfs-files list / batch delete / duplicate endpoints (hub-api.md §2, §4, §11, §12)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+from urllib.parse import unquote
+
+import yaml
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Response
+
+from remedybot.sandbox.http import TYPE_FROM_PLURAL, Ctx, error_response, json_response
+from remedybot.sandbox.repostore import git_blob_sha, parse_lfs_pointer
+from remedybot.sandbox.routes_repos import PREFIX
+from remedybot.sandbox.state import HubStateError, Repo
+
+MAX_REGULAR = 10 * 1024 * 1024
+T = "<any(models,datasets,spaces):plural>"
+
+
+def xet_hash(oid: str) -> str:
+    """A stable stand-in for the Xet hash the client needs to request server-side copies."""
+    return hashlib.sha256(f"xet:{oid}".encode()).hexdigest()
+
+
+def _repo(ctx: Ctx, plural: str, ns: str, name: str, write: bool = False) -> Repo:
+    return ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}", write=write)
+
+
+def _raw_rest(ctx: Ctx, marker: str) -> list[str]:
+    """Path segments after `marker`, decoded one by one so '%2F' inside a revision survives."""
+    raw = ctx.request.environ.get("RAW_URI") or ctx.request.environ.get("REQUEST_URI") or ctx.request.path
+    raw = raw.split("?", 1)[0]
+    segments = raw.split("/")
+    idx = segments.index(marker)
+    return [unquote(s) for s in segments[idx + 1:]]
+
+
+def _resolve_rev(ctx: Ctx, repo: Repo, rev: str) -> str:
+    sha = ctx.state.git(repo).resolve(rev if rev.startswith("refs/") or len(rev) == 40 else
+                                      f"refs/heads/{rev}") or ctx.state.git(repo).resolve(rev)
+    if sha is None:
+        raise HubStateError(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+    return sha
+
+
+def _lfs_entry(ctx: Ctx, repo: Repo, blob_oid: str, size: int) -> dict[str, Any] | None:
+    if size >= 1024:
+        return None
+    pointer = parse_lfs_pointer(ctx.state.git(repo).read_blob(blob_oid))
+    if pointer is None:
+        return None
+    return {"oid": pointer[0], "size": pointer[1], "pointerSize": size}
+
+
+def _file_json(ctx: Ctx, repo: Repo, path: str, oid: str, size: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "file", "oid": oid, "size": size, "path": path}
+    lfs = _lfs_entry(ctx, repo, oid, size)
+    if lfs:
+        entry["size"] = lfs["size"]
+        entry["lfs"] = lfs
+        entry["xetHash"] = xet_hash(lfs["oid"])
+    return entry
+
+
+# -- commit protocol -----------------------------------------------------------
+def preupload(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    git = ctx.state.git(repo)
+    head = git.resolve(f"refs/heads/{rev}") or git.resolve(rev)
+    current = {e.path: e.oid for e in git.tree(head)} if head else {}
+    out = []
+    for item in ctx.json().get("files", []):
+        sample = base64.b64decode(item.get("sample", "") or "")
+        binary = b"\0" in sample
+        mode = "lfs" if item.get("size", 0) > MAX_REGULAR or binary else "regular"
+        out.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": False,
+                    "oid": current.get(item["path"])})
+    return json_response({"files": out, "commitOid": head})
+
+
+def commit(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    assert ctx.user is not None
+    header: dict[str, Any] = {}
+    adds: dict[str, bytes] = {}
+    lfs_adds: dict[str, tuple[str, int]] = {}
+    deletes: list[str] = []
+    for raw_line in ctx.request.get_data().splitlines():
+        if not raw_line.strip():
+            continue
+        try:
+            item = json.loads(raw_line)
+        except ValueError as exc:
+            raise HubStateError(400, f"Invalid NDJSON line: {exc}") from exc
+        key, value = item.get("key"), item.get("value", {})
+        if key == "header":
+            header = value
+        elif key == "file":
+            data = base64.b64decode(value["content"]) if value.get("encoding") == "base64" else \
+                value["content"].encode()
+            if len(data) > MAX_REGULAR:
+                raise HubStateError(400, f"File {value['path']} is larger than 10 MB: use LFS")
+            adds[value["path"]] = data
+        elif key == "lfsFile":
+            oid = value["oid"]
+            size = value.get("size")
+            if size is None:
+                if not ctx.state.lfs_store.has(oid):
+                    raise HubStateError(422, f"LFS object {oid} not found")
+                size = ctx.state.lfs_store.size(oid)
+            lfs_adds[value["path"]] = (oid, int(size))
+        elif key in ("deletedFile", "deletedFolder"):
+            deletes.append(value["path"])
+        else:
+            raise HubStateError(400, f"Unknown commit operation key: {key}")
+    message = header.get("summary") or "Update"
+    if header.get("description"):
+        message += "\n\n" + header["description"]
+    create_pr = ctx.request.args.get("create_pr") in ("1", "true", "True")
+    if create_pr:
+        from remedybot.sandbox.routes_discussions import open_pull_request
+
+        sha, pr = open_pull_request(ctx, repo, header.get("summary") or "Update",
+                                    header.get("description") or "", adds, lfs_adds, deletes)
+        return json_response({
+            "commitUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/commit/{sha}",
+            "commitOid": sha,
+            "pullRequestUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/discussions/{pr.num}",
+        })
+    sha = ctx.state.commit(repo, user=ctx.user.name, message=message, adds=adds, lfs_adds=lfs_adds,
+                           deletes=deletes, branch=unquote(rev), parent=header.get("parentCommit"))
+    return json_response({
+        "commitUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/commit/{sha}",
+        "commitOid": sha,
+        "success": True,
+    })
+
+
+def validate_yaml(ctx: Ctx) -> Response:
+    content = ctx.json().get("content", "")
+    errors = []
+    if content.startswith("---"):
+        end = content.find("\n---", 3)
+        try:
+            data = yaml.safe_load(content[3:end] if end != -1 else content[3:])
+            if data is not None and not isinstance(data, dict):
+                errors.append({"message": "YAML front matter must be a mapping"})
+        except yaml.YAMLError as exc:
+            errors.append({"message": f"Invalid YAML in README.md metadata: {exc}"})
+    if errors:
+        return error_response(400, errors[0]["message"])
+    return json_response({"errors": [], "warnings": []})
+
+
+# -- reading -------------------------------------------------------------------
+def revision(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
+    from remedybot.sandbox.routes_repos import info_json
+
+    repo = _repo(ctx, plural, ns, name)
+    rev = "/".join(_raw_rest(ctx, "revision"))
+    _resolve_rev(ctx, repo, rev)
+    return json_response(info_json(ctx, repo, revision=rev))
+
+
+def tree(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
+    repo = _repo(ctx, plural, ns, name)
+    parts = _raw_rest(ctx, "tree")
+    rev, prefix = parts[0], "/".join(parts[1:]).strip("/")
+    sha = _resolve_rev(ctx, repo, rev)
+    recursive = ctx.request.args.get("recursive", "").lower() in ("1", "true")
+    entries = ctx.state.git(repo).tree(sha)
+    out: list[dict[str, Any]] = []
+    dirs: set[str] = set()
+    for entry in entries:
+        if prefix and not entry.path.startswith(prefix + "/"):
+            continue
+        rel = entry.path[len(prefix) + 1:] if prefix else entry.path
+        if "/" in rel and not recursive:
+            dirs.add((prefix + "/" if prefix else "") + rel.split("/")[0])
+            continue
+        if recursive:
+            bits = rel.split("/")[:-1]
+            for i in range(1, len(bits) + 1):
+                dirs.add((prefix + "/" if prefix else "") + "/".join(bits[:i]))
+        out.append(_file_json(ctx, repo, entry.path, entry.oid, entry.size))
+    if prefix and not out and not dirs:
+        raise HubStateError(404, f"{prefix} does not exist on {rev}", "EntryNotFound")
+    folders = [{"type": "directory", "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0, "path": d}
+               for d in sorted(dirs)]
+    return json_response(folders + out)
+
+
+def paths_info(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
+    repo = _repo(ctx, plural, ns, name)
+    rev = "/".join(_raw_rest(ctx, "paths-info"))
+    sha = _resolve_rev(ctx, repo, rev)
+    paths = ctx.request.form.getlist("paths")
+    if not paths and ctx.request.is_json:
+        paths = ctx.json().get("paths", [])
+    entries = {e.path: e for e in ctx.state.git(repo).tree(sha)}
+    out = []
+    for path in paths:
+        path = path.strip("/")
+        if path in entries:
+            e = entries[path]
+            out.append(_file_json(ctx, repo, e.path, e.oid, e.size))
+        elif any(p.startswith(path + "/") for p in entries):
+            out.append({"type": "directory", "oid": hashlib.sha1(path.encode()).hexdigest(), "size": 0,
+                        "path": path})
+    return json_response(out)
+
+
+def resolve(ctx: Ctx, prefix: str, ns: str, name: str, rest: str) -> Response:
+    """File downloads (hub-api.md §12): X-Repo-Commit, ETag and size headers; bytes served directly."""
+    plural = {"": "models", "datasets": "datasets", "spaces": "spaces"}[prefix]
+    repo = _repo(ctx, plural, ns, name)
+    parts = _raw_rest(ctx, "resolve")
+    rev, path = parts[0], "/".join(parts[1:])
+    sha = _resolve_rev(ctx, repo, rev)
+    data = ctx.state.git(repo).read_file(sha, path)
+    if data is None:
+        raise HubStateError(404, f"Entry not found: {path}", "EntryNotFound")
+    headers = {"X-Repo-Commit": sha}
+    pointer = parse_lfs_pointer(data)
+    if pointer:
+        oid, size = pointer
+        if not ctx.state.lfs_store.has(oid):
+            raise HubStateError(404, f"LFS object of {path} is missing", "EntryNotFound")
+        headers.update({"ETag": f'"{oid}"', "X-Linked-Etag": f'"{oid}"', "X-Linked-Size": str(size)})
+        body: Any = open(ctx.state.lfs_store.path(oid), "rb")  # noqa: SIM115 - closed by the WSGI server
+        length = size
+    else:
+        headers["ETag"] = f'"{git_blob_sha(data)}"'
+        body, length = data, len(data)
+    if ctx.request.method == "HEAD":
+        if hasattr(body, "close"):
+            body.close()
+        resp = Response(b"", status=200, headers=headers)
+        resp.headers["Content-Length"] = str(length)
+        return resp
+    resp = Response(body, status=200, headers=headers, mimetype="application/octet-stream",
+                    direct_passthrough=True)
+    resp.headers["Content-Length"] = str(length)
+    return resp
+
+
+def commits(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
+    repo = _repo(ctx, plural, ns, name)
+    rev = "/".join(_raw_rest(ctx, "commits"))
+    sha = _resolve_rev(ctx, repo, rev)
+    out = [{"id": c.oid, "title": c.title, "message": c.message, "authors": [{"user": c.author}],
+            "date": c.date} for c in ctx.state.git(repo).log(sha)]
+    return json_response(out)
+
+
+def refs(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
+    repo = _repo(ctx, plural, ns, name)
+    git = ctx.state.git(repo)
+    data: dict[str, Any] = {
+        "branches": [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": s} for n, s in git.branches().items()],
+        "tags": [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": s} for n, s in git.tags().items()],
+        "converts": [],
+    }
+    if ctx.request.args.get("include_prs"):
+        data["pullRequests"] = [{"name": f"refs/pr/{d.num}", "ref": f"refs/pr/{d.num}",
+                                 "targetCommit": git.resolve(f"refs/pr/{d.num}")}
+                                for d in repo.discussions if d.is_pr and git.resolve(f"refs/pr/{d.num}")]
+    return json_response(data)
+
+
+def branch(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    git = ctx.state.git(repo)
+    if ctx.request.method == "DELETE":
+        git.set_ref(f"refs/heads/{branch}", None)
+        return json_response({})
+    if git.resolve(f"refs/heads/{branch}"):
+        raise HubStateError(409, f"Branch {branch} already exists")
+    start = ctx.json().get("startingPoint") or "main"
+    git.set_ref(f"refs/heads/{branch}", _resolve_rev(ctx, repo, start))
+    return json_response({})
+
+
+def tag(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    git = ctx.state.git(repo)
+    if ctx.request.method == "DELETE":
+        git.set_ref(f"refs/tags/{rev}", None)
+        return json_response({})
+    tag_name = ctx.json().get("tag")
+    if not tag_name:
+        raise HubStateError(400, "Missing tag name")
+    if git.resolve(f"refs/tags/{tag_name}"):
+        raise HubStateError(409, f"Tag {tag_name} already exists")
+    git.set_ref(f"refs/tags/{tag_name}", _resolve_rev(ctx, repo, rev))
+    return json_response({})
+
+
+def super_squash(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    assert ctx.user is not None
+    message = ctx.json().get("message") or "Super-squash branch using huggingface_hub"
+    with ctx.state.lock:
+        ctx.state.git(repo).squash(branch, message, ctx.user.name)
+        ctx.state.drop_unreferenced_lfs(repo)
+        if branch == "main":
+            ctx.state.on_main_moved(repo, "commit")
+    return json_response({"commitId": ctx.state.git(repo).head(branch)})
+
+
+def lfs_files(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    out = [{"fileOid": oid, "oid": git_blob_sha(f"version https://git-lfs.github.com/spec/v1\noid sha256:"
+                                                f"{oid}\nsize {o.size}\n".encode()),
+            "filename": o.filename, "pushedAt": ctx.state.clock.iso(o.pushed_at),
+            "ref": "refs/heads/main", "size": o.size, "xetHash": xet_hash(oid)}
+           for oid, o in sorted(repo.lfs.items(), key=lambda kv: kv[1].pushed_at)]
+    return json_response(out)
+
+
+def lfs_files_batch(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    deletions = ctx.json().get("deletions", {})
+    with ctx.state.lock:
+        for oid in deletions.get("sha", []):
+            repo.lfs.pop(oid, None)
+            ctx.state.release_lfs_object(oid)
+    return json_response({})
+
+
+def lfs_files_duplicate(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
+    source = _repo(ctx, plural, ns, name)
+    body = ctx.json()
+    target_info = body.get("target") or {}
+    target = ctx.repo(target_info.get("type", "model"), target_info.get("name", ""), write=True)
+    failed = []
+    for item in body.get("files", []):
+        oid = item.get("sha256")
+        if oid in source.lfs and ctx.state.lfs_store.has(oid):
+            ctx.state.add_lfs_object(target, oid, source.lfs[oid].size, item.get("filename", ""))
+        else:
+            failed.append({"sha256": oid, "error": "File not found in source repository"})
+    return json_response({"failed": failed})
+
+
+ROUTES = [
+    Rule(f"/api/{T}/<ns>/<name>/preupload/<path:rev>", endpoint=preupload, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/commit/<path:rev>", endpoint=commit, methods=["POST"]),
+    Rule("/api/validate-yaml", endpoint=validate_yaml, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/revision/<path:rev>", endpoint=revision, methods=["GET"]),
+    Rule(f"/api/{T}/<ns>/<name>/tree/<path:rest>", endpoint=tree, methods=["GET"]),
+    Rule(f"/api/{T}/<ns>/<name>/paths-info/<path:rest>", endpoint=paths_info, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/commits/<path:rest>", endpoint=commits, methods=["GET"]),
+    Rule(f"/api/{T}/<ns>/<name>/refs", endpoint=refs, methods=["GET"]),
+    Rule(f"/api/{T}/<ns>/<name>/branch/<path:branch>", endpoint=branch, methods=["POST", "DELETE"]),
+    Rule(f"/api/{T}/<ns>/<name>/tag/<path:rev>", endpoint=tag, methods=["POST", "DELETE"]),
+    Rule(f"/api/{T}/<ns>/<name>/super-squash/<path:branch>", endpoint=super_squash, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/lfs-files", endpoint=lfs_files, methods=["GET"]),
+    Rule(f"/api/{T}/<ns>/<name>/lfs-files/batch", endpoint=lfs_files_batch, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/lfs-files/duplicate", endpoint=lfs_files_duplicate, methods=["POST"]),
+    Rule("/<any(datasets,spaces):prefix>/<ns>/<name>/resolve/<path:rest>", endpoint=resolve,
+         methods=["GET", "HEAD"]),
+    Rule("/<ns>/<name>/resolve/<path:rest>", endpoint=resolve, methods=["GET", "HEAD"],
+         defaults={"prefix": ""}),
+]

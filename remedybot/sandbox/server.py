@@ -1,0 +1,220 @@
+"""The sandbox Hub's HTTP server: routing, auth, fault injection, start and stop.
+
+A WSGI app (Werkzeug) served by Werkzeug's threaded server on 127.0.0.1.
+`Sandbox` runs it in-process (tests, demo); `serve` runs it in the
+foreground (`remedybot sandbox serve`). Routes live in `routes_*` modules;
+this module only dispatches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from remedybot.sandbox import routes_admin, routes_discussions, routes_files, routes_repos, routes_spaces
+from remedybot.sandbox.clock import SimClock
+from remedybot.sandbox.faults import FaultInjector, FaultSpec
+from remedybot.sandbox.http import Ctx, error_response, token_from
+from remedybot.sandbox.scenario import load_scenarios
+from remedybot.sandbox.state import HubState, HubStateError
+
+log = logging.getLogger("remedybot.sandbox")
+
+ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions]
+
+
+def _git_routes() -> list[Any]:
+    from remedybot.sandbox import routes_git
+
+    return list(routes_git.ROUTES)
+
+
+class _ResetConnection(Exception):
+    """Raised inside a handler to drop the TCP connection (an injected reset)."""
+
+
+class SandboxApp:
+    """The WSGI application: one instance per sandbox Hub."""
+
+    def __init__(self, state: HubState, faults: FaultInjector | None = None) -> None:
+        self.state = state
+        self.faults = faults
+        rules = [rule for module in ROUTE_MODULES for rule in module.ROUTES] + _git_routes()
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.request_log: list[tuple[str, str, int]] = []
+        self._log_lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        fault = None
+        if self.faults is not None:
+            fault = self.faults.decide(request.method, request.path)
+        if fault is not None:
+            if fault.kind == "latency":
+                time.sleep(fault.seconds)
+            elif fault.kind == "reset":
+                _reset_socket(environ)
+                raise _ResetConnection()
+            elif fault.kind == "status":
+                resp = error_response(fault.code, _FAULT_MESSAGES.get(fault.code, "Server error"))
+                if fault.code == 429:
+                    resp.headers["Retry-After"] = str(fault.retry_after)
+                self._record(request, resp.status_code)
+                return resp(environ, start_response)
+        response = self.dispatch(request)
+        self._record(request, response.status_code)
+        return response(environ, start_response)
+
+    def _record(self, request: Request, status: int) -> None:
+        with self._log_lock:
+            self.request_log.append((request.method, request.path, status))
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except MethodNotAllowed:
+            return error_response(405, "Method not allowed")
+        except NotFound:
+            return error_response(404, f"Not found: {request.path}")
+        except HTTPException as exc:
+            return error_response(exc.code or 400, exc.description or "Bad request")
+        token = token_from(request)
+        user = self.state.user_for_token(token)
+        ctx = Ctx(request=request, state=self.state, user=user, token_given=token is not None)
+        try:
+            return endpoint(ctx, **args)
+        except HubStateError as exc:
+            return error_response(exc.status, exc.message, exc.code)
+
+
+_FAULT_MESSAGES = {
+    429: "You have exceeded our hourly quotas for action. Please retry later.",
+    500: "Internal Error - We're working hard to fix this as soon as possible!",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def _reset_socket(environ: dict[str, Any]) -> None:
+    """Close the client socket with SO_LINGER 0 so the peer sees a connection reset."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    except OSError:
+        pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that logs through `logging` (off by default) and swallows injected resets."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s %s", self.command, self.path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug(format, *args)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+        log.debug(message, *args)
+
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        except (_ResetConnection, ConnectionError, OSError):
+            self.close_connection = True
+
+
+class Sandbox:
+    """An in-process sandbox Hub on 127.0.0.1: `with Sandbox() as sb: sb.endpoint, sb.token`."""
+
+    def __init__(self, *, port: int = 0, state_dir: Path | None = None, scenarios: Path | None = None,
+                 load_default_scenarios: bool = True, faults: str | None = None, seed: int = 0,
+                 users: dict[str, str] | None = None, clock_speed: float | None = None) -> None:
+        self._tmp = None
+        if state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="remedybot-sandbox-")
+            state_dir = Path(self._tmp.name)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state = HubState(state_dir, SimClock(clock_speed) if clock_speed else SimClock())
+        restored = self.state.load()
+        if "demo" not in self.state.users:
+            self.state.add_user("demo")
+        for name, token in (users or {}).items():
+            self.state.add_user(name, token)
+        if not restored and (scenarios is not None or load_default_scenarios):
+            for scenario in load_scenarios(scenarios):
+                self.state.load_scenario(scenario)
+        self.injector = FaultInjector(FaultSpec.parse(faults), seed) if faults else None
+        self.app = SandboxApp(self.state, self.injector)
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
+                                                   request_handler=_QuietHandler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_port
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.state.endpoint = self.endpoint
+        self._thread: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        return self.state.users["demo"].token
+
+    @property
+    def status_url(self) -> str:
+        return f"{self.endpoint}/_sandbox/status/index.json"
+
+    def banner(self) -> dict[str, str]:
+        return {"endpoint": self.endpoint, "token": self.token, "user": "demo", "status_url": self.status_url}
+
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-hub", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if (self.state.root / "state.json").exists() or self._tmp is None:
+            self.state.save()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point huggingface_hub and remedybot at this sandbox."""
+        return {
+            "HF_ENDPOINT": self.endpoint,
+            "HF_TOKEN": self.token,
+            "REMEDYBOT_STATUS_URL": self.status_url,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_XET": "1",
+        }
+
+
+def banner_json(sandbox: Sandbox) -> str:
+    return json.dumps(sandbox.banner())
