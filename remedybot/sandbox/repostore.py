@@ -255,12 +255,16 @@ class GitRepo:
                     self.git("read-tree", base, env=env)
                 else:
                     self.git("read-tree", "--empty", env=env)
-                for path in deletes:
-                    self.git("update-index", "--force-remove", "--", path, env=env)
-                    # Folder deletions: remove everything under the prefix.
-                    listed = self.git("ls-files", "-z", "--", f"{path.rstrip('/')}/", env=env)
-                    for sub in filter(None, listed.decode().split("\0")):
-                        self.git("update-index", "--force-remove", "--", sub, env=env)
+                if deletes:
+                    # Mode 0 in --index-info removes a path (works without a work tree).
+                    listed = set(self.git("ls-files", "-z", env=env).decode().split("\0")) if base else set()
+                    doomed = set()
+                    for path in deletes:
+                        prefix = path.rstrip("/") + "/"
+                        doomed.update(p for p in listed if p == path or p.startswith(prefix))
+                    if doomed:
+                        lines = "".join(f"0 {ZERO_SHA}\t{p}\n" for p in sorted(doomed))
+                        self.git("update-index", "--index-info", input=lines.encode(), env=env)
                 if adds:
                     infos = []
                     for path, data in adds.items():

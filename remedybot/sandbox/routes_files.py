@@ -255,8 +255,15 @@ def commits(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
     rev = "/".join(_raw_rest(ctx, "commits"))
     sha = _resolve_rev(ctx, repo, rev)
     out = [{"id": c.oid, "title": c.title, "message": c.message, "authors": [{"user": c.author}],
-            "date": c.date} for c in ctx.state.git(repo).log(sha)]
+            "date": _hub_date(c.date)} for c in ctx.state.git(repo).log(sha)]
     return json_response(out)
+
+
+def _hub_date(git_iso: str) -> str:
+    """git's '2026-11-28T13:12:45+00:00' in the Hub's '2026-11-28T13:12:45.000Z'."""
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(git_iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def refs(ctx: Ctx, plural: str, ns: str, name: str) -> Response:

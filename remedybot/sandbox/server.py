@@ -52,7 +52,9 @@ class SandboxApp:
     def __init__(self, state: HubState, faults: FaultInjector | None = None) -> None:
         self.state = state
         self.faults = faults
-        rules = [rule for module in ROUTE_MODULES for rule in module.ROUTES] + _git_routes()
+        # Rule objects bind to one Map; copy them so several sandboxes can run in one process.
+        rules = [rule.empty() for module in ROUTE_MODULES for rule in module.ROUTES]
+        rules += [rule.empty() for rule in _git_routes()]
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()

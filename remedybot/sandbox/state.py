@@ -350,12 +350,15 @@ class HubState:
             git = self.git(repo)
             sha = git.head("main") or ""
             files = git.files_at(sha) if sha else {}
+            started = self.clock.now() - backdate
             ctx = BuildContext(space_id=repo.repo_id, sha=sha, files=files,
                                hardware=space.requested_hardware, trigger=trigger,
                                conditions=dict(space.conditions), incident_active=self.incident_active,
-                               flavors=self.flavors)
+                               flavors=self.flavors, started_at=started,
+                               used_storage=self.used_storage(repo), storage_limit=repo.storage_limit,
+                               env_keys=frozenset(space.variables) | frozenset(space.secrets))
             space.build = simulate_build(ctx)
-            space.build_started = self.clock.now() - backdate
+            space.build_started = started
             space.build_trigger = trigger
             if trigger != "pause":
                 space.paused = False

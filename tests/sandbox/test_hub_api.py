@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -77,8 +78,7 @@ def test_restart_pause_hardware_sleeptime(api: HfApi) -> None:
     rt = api.request_space_hardware("demo/healthy", "cpu-upgrade")
     assert rt.requested_hardware == "cpu-upgrade"
     assert wait_final(api, "demo/healthy")["hardware"]["current"] == "cpu-upgrade"
-    with pytest.warns(UserWarning):
-        api.set_space_sleep_time("demo/healthy", 3600)
+    api.set_space_sleep_time("demo/healthy", 3600)
     assert api.get_space_runtime("demo/healthy").sleep_time == 3600
 
 
@@ -145,7 +145,7 @@ def test_commit_upload_tree_paths_download(api: HfApi, tmp_path) -> None:
     assert {i.path for i in infos} == {"notes/a.txt", "notes"}
     path = hf_hub_download("demo/healthy", "notes/a.txt", repo_type="space", endpoint=api.endpoint,
                            token=api.token, cache_dir=tmp_path)
-    assert open(path, "rb").read() == b"hello\n"
+    assert Path(path).read_bytes() == b"hello\n"
     # A commit with nothing new is skipped by the client (hub-api.md §4.3) and HEAD does not move.
     same = api.upload_file(path_or_fileobj=b"hello\n", path_in_repo="notes/a.txt", repo_id="demo/healthy",
                            repo_type="space")
@@ -160,13 +160,13 @@ def test_commit_upload_tree_paths_download(api: HfApi, tmp_path) -> None:
 
 def test_commit_starts_a_rebuild_and_fix_by_hand(api: HfApi) -> None:
     assert api.get_space_runtime("demo/dependency").stage in {"RUNTIME_ERROR", "BUILD_ERROR"}
-    readme = api.hf_hub_download("demo/dependency", "requirements.txt", repo_type="space")
-    text = open(readme).read()
+    text = Path(api.hf_hub_download("demo/dependency", "requirements.txt", repo_type="space")).read_text()
     error = api.get_space_runtime("demo/dependency").raw["errorMessage"]
     module = error.split("No module named '")[1].split("'")[0]
-    from remedybot.sandbox.builder import import_to_distribution  # the sandbox's own table
+    from remedybot.sandbox.spacefiles import rules  # the sandbox's own import -> PyPI table
 
-    api.upload_file(path_or_fileobj=(text.rstrip("\n") + f"\n{import_to_distribution(module)}\n").encode(),
+    dist = rules()["import_packages"].get(module, [module])[0]
+    api.upload_file(path_or_fileobj=(text.rstrip("\n") + f"\n{dist}\n").encode(),
                     path_in_repo="requirements.txt", repo_id="demo/dependency", repo_type="space")
     assert wait_final(api, "demo/dependency")["stage"] == "RUNNING"
 
@@ -220,7 +220,7 @@ def test_server_side_copy_into_model_repo(api: HfApi, tmp_path) -> None:
                             token=api.token, cache_dir=tmp_path / "a")
         b = hf_hub_download("demo/repo-too-large-assets", path, endpoint=api.endpoint, token=api.token,
                             cache_dir=tmp_path / "b")
-        assert open(a, "rb").read() == open(b, "rb").read()
+        assert Path(a).read_bytes() == Path(b).read_bytes()
 
 
 def test_logs_sse(api: HfApi) -> None:

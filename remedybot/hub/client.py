@@ -1,0 +1,138 @@
+"""`Hub`: the one object through which remedybot talks to the Hub (DESIGN.md, "Hub access").
+
+Space calls live here; repository calls in `repos.py`, the plumbing in `core.py`.
+Every method goes through the retry policy and the error translation, so callers
+see either a result or a one-line RemedyError. Runtime-shaped answers are
+returned as the Hub's raw JSON (`SpaceRuntime` drops `errorMessage`, which is
+the best evidence we have).
+
+Retry stance per call: reads are idempotent and retried plainly. Restart, pause
+and hardware requests set a state, so a repeat is harmless (a restart repeated
+only restarts again; a check cannot tell "our restart started" from "it was
+already stuck in BUILDING", which is exactly the wedged case). Duplicate and
+create are checked before a re-attempt (`repos.py` does the same for commits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huggingface_hub import SpaceInfo
+
+from remedybot.hub.repos import RepoCalls
+from remedybot.hub.status import fetch_status_page, status_url
+
+# Fields asked for when listing a fleet with runtimes; with `expand` the Hub returns only these.
+FLEET_FIELDS = ["author", "createdAt", "disabled", "lastModified", "private", "runtime", "sdk", "sha",
+                "subdomain"]
+
+
+class Hub(RepoCalls):
+    """Hub access for one endpoint and token.
+
+    Build it with `Hub()` (HF_ENDPOINT and the usual token sources) or
+    `Hub(token, endpoint=...)`. Safe to share between threads.
+    """
+
+    def whoami(self) -> dict[str, Any]:
+        """The token's account (`name`, `type`, `orgs`...); cached, as the endpoint is rate-limited.
+
+        Raises:
+            AuthError: no token, or the Hub rejects it; run 'hf auth login'.
+        """
+        return self._call(lambda: self.api.whoami(cache=True), what="check the token")
+
+    def space_info(self, space_id: str, expand: list[str] | None = None) -> SpaceInfo:
+        """The Space's metadata (sha, sdk, disabled, usedStorage with expand, cardData...).
+
+        Raises:
+            NotFoundError: no such Space, or private to someone else; check the id or log in.
+        """
+        return self._call(lambda: self.api.space_info(space_id, expand=expand),  # type: ignore[arg-type]
+                          what="read the info of", repo_id=space_id)
+
+    def runtime(self, space_id: str) -> dict[str, Any]:
+        """The raw runtime JSON: stage, hardware{current,requested}, errorMessage, ...
+
+        Raises:
+            NotFoundError, ForbiddenError, HubUnavailableError: as translated from the Hub's answer.
+        """
+        return self._call(lambda: self.api.get_space_runtime(space_id).raw, what="read the runtime of",
+                          repo_id=space_id)
+
+    def restart(self, space_id: str, factory: bool = False) -> dict[str, Any]:
+        """Restart the Space (factory=True rebuilds without cache); returns the raw runtime JSON.
+
+        Raises:
+            ForbiddenError: not the owner / no write token. HubError (400): a static Space cannot restart.
+        """
+        return self._call(lambda: self.api.restart_space(space_id, factory_reboot=factory).raw,
+                          what="factory-rebuild" if factory else "restart", repo_id=space_id)
+
+    def pause(self, space_id: str) -> dict[str, Any]:
+        """Pause the Space (stage PAUSED until restarted); returns the raw runtime JSON."""
+        return self._call(lambda: self.api.pause_space(space_id).raw, what="pause", repo_id=space_id)
+
+    def request_hardware(self, space_id: str, flavor: str) -> dict[str, Any]:
+        """Ask for another hardware flavor (a plain string, e.g. "cpu-upgrade"); returns the raw runtime JSON.
+
+        Raises:
+            HubError (400): unknown flavor. ForbiddenError (402/403): billing or ownership.
+        """
+        return self._call(lambda: self.api.request_space_hardware(space_id, flavor).raw,  # type: ignore[arg-type]
+                          what=f"request hardware '{flavor}' for", repo_id=space_id)
+
+    def list_hardware(self) -> list[dict[str, Any]]:
+        """The Hub's Space hardware flavors as its JSON (name, prettyName, cpu, ram, accelerator...)."""
+        return self._get_json(f"{self.endpoint}/api/spaces/hardware", what="list the Space hardware")
+
+    def list_spaces(self, author: str, expand_runtime: bool = True) -> list[SpaceInfo]:
+        """Every Space of a user or organisation; with expand_runtime each carries `.runtime` (one request
+        per page instead of one per Space)."""
+        params: dict[str, Any] = {"author": author}
+        if expand_runtime:
+            params["expand"] = FLEET_FIELDS
+        items = self._paged(f"{self.endpoint}/api/spaces", what=f"list the Spaces of '{author}'",
+                            params=params)
+        return [SpaceInfo(**{"siblings": None, **item}) for item in items]
+
+    def get_variables(self, space_id: str) -> dict[str, dict[str, Any]]:
+        """The Space's public variables: {key: {"value", "description"}} (secrets cannot be read)."""
+        variables = self._call(lambda: self.api.get_space_variables(space_id), what="read the variables of",
+                               repo_id=space_id)
+        return {key: {"value": var.value, "description": var.description} for key, var in variables.items()}
+
+    def duplicate(self, from_id: str, to_id: str, *, private: bool | None = None, hardware: str | None = None,
+                  variables: list[dict[str, str]] | None = None) -> str:
+        """Duplicate a Space server-side (history and LFS included) and return the new Space's URL.
+
+        `to_id` without a namespace goes to the token's account. A re-attempt first checks
+        whether the failed one created the target, so a Space is never duplicated twice.
+
+        Raises:
+            HubError (409): the target already exists; pick another name or delete it.
+            ForbiddenError (402/403): a paid plan or write access is needed.
+        """
+        if "/" not in to_id:
+            to_id = f"{self.whoami()['name']}/{to_id}"
+        url = self._web_url(to_id, "space")
+        existed = self.repo_exists(to_id)
+
+        def took_effect() -> str | bool:
+            return (not existed) and self.api.repo_exists(to_id, repo_type="space") and url
+
+        def duplicate() -> str:
+            self.api.duplicate_repo(from_id, to_id, repo_type="space", private=private,
+                                    space_hardware=hardware, space_variables=variables)  # type: ignore[arg-type]
+            return url
+
+        return self._call(duplicate, what=f"duplicate {{space}} to '{to_id}'", repo_id=from_id,
+                          before_retry=took_effect)
+
+    def status_page(self, url: str | None = None) -> dict[str, Any]:
+        """The status page JSON (REMEDYBOT_STATUS_URL, default status.huggingface.co); no token is sent.
+
+        Summarise it with `status_components(doc)` and `aggregate_state(doc)`.
+        """
+        return self._call(lambda: fetch_status_page(status_url(url)), what="read the status page",
+                          service="the status page")
