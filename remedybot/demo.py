@@ -19,7 +19,7 @@ def run_demo() -> int:
 
     from remedybot.sandbox.server import Sandbox
 
-    console = Console(file=sys.stdout)
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
     home = tempfile.mkdtemp(prefix="remedybot-demo-")
     with Sandbox() as sandbox:
         os.environ.update(sandbox.env())

@@ -146,20 +146,6 @@ def order_steps(steps: list[Step]) -> list[Step]:
 
 def render_plan(plan: Plan) -> str:
     """The plan for people: numbered steps with risk, reversibility, why and exact calls."""
-    lines = [f"Plan for {plan.space_id} — {plan.branch} (fingerprint {plan.fingerprint[:12]})",
-             f"  made {plan.planned_at[:19]}Z, expires {plan.expires_at[:19]}Z; "
-             f"Space at {str(plan.serial.sha)[:7]}, hardware {plan.serial.hardware}"]
-    approved = plan.approved_steps()
-    for step in plan.steps:
-        mark = " ✓ approved" if step.number in approved else ""
-        undo = "can be undone" if step.reversible else "cannot be undone"
-        money = ", costs money" if step.costs_money else ""
-        lines.append(f"{step.number}. [{step.risk}{money}] {step.playbook}: {step.action} ({undo}){mark}")
-        lines.append(f"   why: {step.why}")
-        for call in step.calls:
-            lines.append(f"   → {call}")
-        if step.diff:
-            lines.extend("   " + ln for ln in step.diff.rstrip("\n").splitlines())
-        if step.fixes:
-            lines.append(f"   check: {step.verify}")
-    return "\n".join(lines)
+    from remedybot.templating import render
+
+    return render("plan.txt.j2", plan=plan, approved=plan.approved_steps()).rstrip("\n")

@@ -20,7 +20,7 @@ os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 os.environ["REMEDYBOT_RETRY_BASE"] = "0.01"
 os.environ.pop("HF_TOKEN", None)
 
-from remedybot.sandbox.server import Sandbox  # noqa: E402
+from remedybot.sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="session")

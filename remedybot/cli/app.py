@@ -86,12 +86,12 @@ def main() -> None:
         sys.exit(int(ExitCode.REFUSED))
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code)
+    except typer.exceptions.TyperException as exc:  # Typer's (vendored click) usage errors
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        sys.exit(int(ExitCode.USAGE) if getattr(exc, "exit_code", 2) == 2 else int(exc.exit_code))
+    except Exception as exc:  # the unexpected: one line, never locals (they may hold a token)
         from remedybot import output
 
         output.error(f"unexpected {type(exc).__name__}: {exc}")

@@ -361,7 +361,7 @@ class _Build:
             return timed_out
         run.t = max(run.t, build_seconds + 4.0 + slow)
         if listener is not None:
-            run.emit(*bl.server_start(listener), dt=0.3)
+            run.emit(*bl.server_start(listener, self.started + run.t), dt=0.3)
         if listener is not None and (listener.port != self.sf.app_port or listener.host in _LOCAL_HOSTS):
             return timed_out
         ready = run.t - build_seconds + 1.0

@@ -226,18 +226,18 @@ def traceback(frames: list[tuple[str, int, str]], exception: str, caret: str | N
     return [*lines, exception]
 
 
-def server_start(listener: Listener) -> list[str]:
-    """What the server prints once it listens."""
+def server_start(listener: Listener, when: float) -> list[str]:
+    """What the server prints once it listens (`when`: simulated epoch, for servers that timestamp)."""
     host, port = listener.host, listener.port
+    stamp = datetime.fromtimestamp(when, tz=UTC).strftime("[%Y-%m-%d %H:%M:%S +0000]")
     if listener.server == "uvicorn":
         return ["INFO:     Started server process [1]", "INFO:     Waiting for application startup.",
                 "INFO:     Application startup complete.",
                 f"INFO:     Uvicorn running on http://{host}:{port} (Press CTRL+C to quit)"]
     if listener.server == "gunicorn":
-        return ["[2026-01-21 18:27:04 +0000] [1] [INFO] Starting gunicorn 23.0.0",
-                f"[2026-01-21 18:27:04 +0000] [1] [INFO] Listening at: http://{host}:{port} (1)",
-                "[2026-01-21 18:27:04 +0000] [1] [INFO] Using worker: sync",
-                "[2026-01-21 18:27:04 +0000] [7] [INFO] Booting worker with pid: 7"]
+        return [f"{stamp} [1] [INFO] Starting gunicorn 23.0.0",
+                f"{stamp} [1] [INFO] Listening at: http://{host}:{port} (1)",
+                f"{stamp} [1] [INFO] Using worker: sync", f"{stamp} [7] [INFO] Booting worker with pid: 7"]
     if listener.server == "flask":
         return [" * Serving Flask app 'app'", " * Debug mode: off",
                 "WARNING: This is a development server. Do not use it in a production deployment. "

@@ -334,7 +334,7 @@ class LfsStore:
         target = self.path(oid)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp%d" % threading.get_ident())
+            tmp = target.with_suffix(f".tmp{threading.get_ident()}")
             tmp.write_bytes(data)
             os.replace(tmp, target)
         return oid
@@ -343,7 +343,7 @@ class LfsStore:
         """Store an upload, checking its sha256 and size before it becomes visible."""
         target = self.path(oid)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp%d" % threading.get_ident())
+        tmp = target.with_suffix(f".tmp{threading.get_ident()}")
         digest = hashlib.sha256()
         written = 0
         with open(tmp, "wb") as fh:

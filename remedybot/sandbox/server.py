@@ -8,6 +8,7 @@ this module only dispatches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -42,10 +43,6 @@ def _git_routes() -> list[Any]:
     return list(routes_git.ROUTES)
 
 
-class _ResetConnection(Exception):
-    """Raised inside a handler to drop the TCP connection (an injected reset)."""
-
-
 class SandboxApp:
     """The WSGI application: one instance per sandbox Hub."""
 
@@ -69,7 +66,9 @@ class SandboxApp:
                 time.sleep(fault.seconds)
             elif fault.kind == "reset":
                 _reset_socket(environ)
-                raise _ResetConnection()
+                # Werkzeug treats ConnectionError as a dropped connection and closes the
+                # socket quietly; with SO_LINGER 0 the close sends the peer an RST.
+                raise ConnectionResetError("injected connection reset")
             elif fault.kind == "status":
                 resp = error_response(fault.code, _FAULT_MESSAGES.get(fault.code, "Server error"))
                 if fault.code == 429:
@@ -116,11 +115,8 @@ def _reset_socket(environ: dict[str, Any]) -> None:
     sock = environ.get("werkzeug.socket")
     if sock is None:
         return
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-    except OSError:
-        pass
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -129,17 +125,14 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s %s", self.command, self.path, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_error(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+    def log(self, type: str, message: str, *args: Any) -> None:
         log.debug(message, *args)
 
-    def run_wsgi(self) -> None:
-        try:
-            super().run_wsgi()
-        except (_ResetConnection, ConnectionError, OSError):
-            self.close_connection = True
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        self.close_connection = True
 
 
 class Sandbox:

@@ -313,6 +313,8 @@ class HubState:
                     if not self.lfs_store.has(oid):
                         raise HubStateError(422, f"LFS object {oid} for {path} was not uploaded")
                     self.add_lfs_object(repo, oid, size, path)
+                elif not repo.lfs[oid].filename:  # uploaded through the API: the path arrives now
+                    repo.lfs[oid].filename = path
             refusal = self.storage_refusal(repo, sum(len(v) for v in adds.values()), lfs=False)
             if refusal:
                 raise refusal
