@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
+from remedybot import output
 from remedybot.cli.app import app
-from remedybot.cli.common import AUDIT_LOG_OPT, not_built
+from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
+from remedybot.errors import ExitCode, UsageError, refusal
+from remedybot.space_id import parse_space_id
+
+
+def _engine(audit_log: Path | None):
+    from remedybot.audit import AuditLog, default_audit_path
+    from remedybot.ledger import Ledger, default_ledger_path
+
+    return AuditLog(audit_log or default_audit_path()), Ledger(default_ledger_path())
+
+
+def _confirm(step) -> bool:
+    if step.risk == "destructive":
+        answer = typer.prompt(f"Step {step.number} is DESTRUCTIVE ({step.action}). Type 'yes' to run it",
+                              default="no", err=True)
+        return answer.strip().lower() == "yes"
+    return typer.confirm(f"Run step {step.number}: {step.action}?", default=False, err=True)
+
+
+def _finish(result, plan) -> None:
+    if result.exit_code == ExitCode.OK:
+        output.info(f"✓ {result.message}")
+    else:
+        output.error(result.message) if result.exit_code == ExitCode.FAILED else output.warning(result.message)
+        output.hint(f"run 'remedybot report {plan.space_id}' for a support ticket with what was tried")
+    raise typer.Exit(int(result.exit_code))
 
 
 @app.command("fix")
@@ -15,27 +45,99 @@ def fix_run(
     space: str = typer.Argument(..., metavar="OWNER/SPACE"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and change nothing."),
     out: Path = typer.Option(None, "--out", help="Save the plan to this file."),
-    yes: bool = typer.Option(False, "--yes", help="Approve disruptive steps (never destructive ones)."),
+    yes: bool = typer.Option(False, "--yes", help="Run disruptive steps without asking (never destructive ones)."),
+    force: bool = typer.Option(False, "--force", help="Ignore cooldowns (e.g. a second factory rebuild within "
+                                                      "30 minutes)."),
+    to: str = typer.Option(None, "--to", help="Name for a duplicate Space (default OWNER/SPACE-2)."),
+    max_cost: float = typer.Option(None, "--max-cost-per-hour", help="Never switch to hardware costing more "
+                                                                     "(USD per hour)."),
+    propose: bool = typer.Option(False, "--propose", help="Open Hub pull requests instead of committing."),
+    json_out: bool = JSON_OPT,
     audit_log: Path = AUDIT_LOG_OPT,
 ) -> None:
     """Diagnose, plan, ask, apply and verify."""
-    raise not_built("fix", "issue 4")
+    from remedybot.hub import Hub
+    from remedybot.plan import render_plan
+    from remedybot.playbook import PlanOptions
+    from remedybot.workflow import fix_gate, plan_space
+
+    space_id = parse_space_id(space)
+    hub = Hub()
+    options = PlanOptions(to=to, max_cost_per_hour=max_cost, propose=propose, force=force)
+    plan, diagnosis, _evidence = plan_space(hub, space_id, options)
+    if out is not None:
+        plan.save(out)
+    if json_out:
+        output.result_json(plan.model_dump(mode="json"))
+    else:
+        output.result(f"{space_id}: {diagnosis.branch} ({diagnosis.confidence_label} confidence)")
+        output.result(render_plan(plan) if plan.steps else "Nothing to fix: the Space is healthy.")
+    if not plan.steps:
+        raise typer.Exit(int(ExitCode.OK))
+    if dry_run:
+        if out is not None:
+            output.hint(f"plan saved to {out}; approve it with 'remedybot approve {out}', then "
+                        f"'remedybot apply {out}'")
+        else:
+            output.hint(f"nothing was changed. Save the plan with 'remedybot fix {space_id} --dry-run --out plan.json'")
+        raise typer.Exit(int(ExitCode.OK))
+    from remedybot.apply import apply_plan
+    from remedybot.playbooks import REGISTRY
+
+    audit, ledger = _engine(audit_log)
+    gate = fix_gate(yes=yes, interactive=sys.stdin.isatty() and sys.stderr.isatty())
+    result = apply_plan(plan, hub, REGISTRY, audit=audit, ledger=ledger, gate=gate, confirm=_confirm, force=force)
+    _finish(result, plan)
 
 
 @app.command("approve")
 def plan_approve(
-    plan: Path = typer.Argument(..., metavar="PLAN.json"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN.json"),
     steps: str = typer.Option(None, "--steps", help="Comma-separated step numbers (default: all)."),
     by: str = typer.Option(None, "--by", help="Who approves (default: your user name)."),
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
-    raise not_built("approve", "issue 4")
+    from remedybot.plan import Approval, Plan
+
+    plan = Plan.load(plan_file)
+    if plan.compute_fingerprint() != plan.fingerprint:
+        raise refusal(f"approve '{plan_file}'", "the plan file was modified after it was made (tampered)",
+                      f"Make a new plan with 'remedybot fix {plan.space_id} --dry-run --out {plan_file}'")
+    numbers = {s.number for s in plan.steps}
+    if steps:
+        try:
+            chosen = sorted({int(x) for x in steps.split(",") if x.strip()})
+        except ValueError as exc:
+            raise UsageError(f"--steps expects step numbers like 1,3, not '{steps}'.") from exc
+        unknown = [n for n in chosen if n not in numbers]
+        if unknown:
+            raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
+    else:
+        chosen = sorted(numbers)
+    plan.approvals.append(Approval(by=by or getpass.getuser(), at=datetime.now(UTC).isoformat(), steps=chosen,
+                                   fingerprint=plan.fingerprint))
+    plan.save(plan_file)
+    output.result(f"Approved steps {','.join(map(str, chosen))} of plan {plan.fingerprint[:12]} for {plan.space_id}.")
+    output.hint(f"apply it with 'remedybot apply {plan_file}'")
 
 
 @app.command("apply")
 def apply_run(
-    plan: Path = typer.Argument(..., metavar="PLAN.json"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN.json"),
+    space: str = typer.Option(None, "--space", help="Refuse unless the plan is for this Space."),
+    force: bool = typer.Option(False, "--force", help="Ignore cooldowns."),
     audit_log: Path = AUDIT_LOG_OPT,
 ) -> None:
     """Apply the approved steps of a plan that is not stale."""
-    raise not_built("apply", "issue 4")
+    from remedybot.apply import apply_plan
+    from remedybot.hub import Hub
+    from remedybot.plan import Plan
+    from remedybot.playbooks import REGISTRY
+    from remedybot.workflow import approved_gate
+
+    plan = Plan.load(plan_file)
+    expect = parse_space_id(space) if space else None
+    audit, ledger = _engine(audit_log)
+    result = apply_plan(plan, Hub(), REGISTRY, audit=audit, ledger=ledger, gate=approved_gate(plan),
+                        expect_space=expect, force=force)
+    _finish(result, plan)

@@ -136,3 +136,25 @@ class Hub(RepoCalls):
         """
         return self._call(lambda: fetch_status_page(status_url(url)), what="read the status page",
                           service="the status page")
+
+    def probe(self, url: str, timeout: float = 10.0) -> str:
+        """GET a Space's app URL once and return the status code as text ("unreachable" on errors).
+
+        A probe is evidence, not an action, so it is not retried: the caller decides what a
+        503 means. The token is sent only to the Hub's own endpoint, never to another host.
+        """
+        import httpx2
+        from huggingface_hub import get_session
+
+        headers = self.request_headers() if url.startswith(self.endpoint) else {}
+        try:
+            response = get_session().get(url, headers=headers, timeout=timeout)
+        except httpx2.HTTPError:
+            return "unreachable"
+        return str(response.status_code)
+
+    def secret_keys(self, space_id: str) -> list[str]:
+        """The names of the Space's secrets (their values can never be read back)."""
+        secrets = self._call(lambda: self.api.get_space_secrets(space_id), what="list the secrets of",
+                             repo_id=space_id)
+        return sorted(secrets)

@@ -1,0 +1,52 @@
+"""watch_status: during a platform incident, change nothing — wait and watch the status page.
+
+When Hugging Face's own components are degraded, restarts and rebuilds only
+add load and queue more failing builds. This step polls the status page
+(read-only) until it is operational again or the watch times out, then says
+whether the Space came back on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from remedybot.plan import Step
+from remedybot.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
+
+ID = "watch_status"
+BRANCHES = ("platform_incident",)
+ORDER = ORDER_WAIT
+
+
+def watch_timeout() -> float:
+    return float(os.environ.get("REMEDYBOT_WATCH_TIMEOUT", "3600"))
+
+
+def plan(ctx: PlanContext) -> list[Step]:
+    from remedybot.hub.status import status_url
+
+    return [step(ID, action="wait for the platform incident to end, watching the status page", risk="read-only",
+                 reversible=True, fixes=False,
+                 why="Hugging Face's platform is degraded: changing the Space now cannot help and may queue "
+                     "more failing builds. Wait, then re-check.",
+                 calls=[f"GET {status_url()} (every 30 s, up to {watch_timeout() / 60:g} min)"])]
+
+
+def apply(s: Step, run: RunContext) -> Outcome:
+    from remedybot.hub import aggregate_state
+
+    deadline = time.monotonic() + watch_timeout()
+    poll = float(os.environ.get("REMEDYBOT_WATCH_POLL", "30"))
+    state = "unknown"
+    while True:
+        doc = run.call("GET status page", run.hub.status_page)
+        state = aggregate_state(doc)
+        if state == "operational" or time.monotonic() >= deadline:
+            break
+        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+    stage = run.hub.runtime(run.plan.space_id).get("stage")
+    if state == "operational":
+        return Outcome("done", f"status page operational again; the Space is {stage}", data={"status": state})
+    return Outcome("done", f"status page still {state} after {watch_timeout():g}s; the Space is {stage}",
+                   data={"status": state})
