@@ -104,8 +104,9 @@ def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLo
         audit.write("refused", fingerprint=fp, space_id=plan.space_id, reason=str(exc))
         raise
     decisions = {s.number: ("done" if s.number in progress["finished"] else gate(s)) for s in plan.steps}
-    if plan.steps and not any(d in ("run", "done", "ask") for d in decisions.values()):
-        first = next(s for s in plan.steps if decisions[s.number] not in ("run", "done"))
+    acting = [s for s in plan.steps if s.risk != "read-only"]
+    if acting and not any(decisions[s.number] in ("run", "done", "ask") for s in acting):
+        first = acting[0]
         reason = decisions[first.number] if decisions[first.number] != "skip" else "it is not approved"
         raise refusal(f"apply plan {fp[:12]} to '{plan.space_id}'", f"step {first.number} ({first.playbook}) "
                       f"cannot run: {reason}", f"Run 'remedybot approve PLAN --steps {first.number}' first")

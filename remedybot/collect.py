@@ -102,7 +102,7 @@ def _info(hub: Any, space_id: str) -> dict[str, Any]:
         "lastModified": info.last_modified.isoformat() if info.last_modified else None,
         "usedStorage": storage if storage is not None else info.used_storage,
         "host": getattr(info, "host", None),
-        "cardData": dict(info.card_data) if info.card_data is not None else None,
+        "cardData": info.card_data.to_dict() if info.card_data is not None else None,
         "siblings": [s.rfilename for s in (info.siblings or [])],
     }
     return data

@@ -20,7 +20,10 @@ def environment(user_dir: Path | None = None, *, html: bool = False) -> Any:
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))
-    loaders.append(jinja2.PackageLoader("remedybot", "templates"))
+    # templates/ is installed as the package remedybot.templates (pyproject package-dir).
+    from importlib.resources import files
+
+    loaders.append(jinja2.FileSystemLoader(str(files("remedybot.templates"))))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,

@@ -61,10 +61,10 @@ def _register() -> None:
 _register()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn RemedyError into one line and an exit code."""
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, prog_name="remedybot", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except RemedyError as exc:
         from remedybot import output

@@ -496,6 +496,8 @@ class HubState:
             for component, state in (scenario.status_page or {}).items():
                 self.status.degrade(component, state)
                 self.incident_active = True
+            if (scenario.conditions or {}).get("platform"):
+                self.incident_active = True  # a platform-side failure is an incident in progress
             # Backdate the build: the Space has been sitting in this state for a day.
             self.start_build(repo, "create", backdate=86400.0)
             repo.created_at -= 86400.0 * 30
