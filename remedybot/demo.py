@@ -2,14 +2,40 @@
 
 It starts the embedded sandbox (nothing leaves 127.0.0.1), points remedybot
 at it through the same environment variables a user would set for the real
-Hub, and walks through what remedybot does. Each issue extends it.
+Hub, and runs the real `remedybot` commands one after another, showing each
+command line and its output.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+DIAGNOSE = ["demo/wedged-space", "demo/dependency", "demo/port-mismatch", "demo/policy-block", "demo/healthy"]
+
+
+class Demo:
+    def __init__(self, console, env: dict[str, str], workdir: Path) -> None:
+        self.console = console
+        self.env = env
+        self.workdir = workdir
+
+    def section(self, title: str) -> None:
+        self.console.rule(f"[bold]{title}")
+
+    def run(self, *args: str, show: bool = True) -> int:
+        """Run one real remedybot command and print it the way a terminal would."""
+        self.console.print(f"[bold cyan]$ remedybot {' '.join(args)}[/]")
+        proc = subprocess.run([sys.executable, "-m", "remedybot", *args], env=self.env, cwd=self.workdir,
+                              capture_output=True, text=True)
+        text = (proc.stdout + proc.stderr).rstrip()
+        if show and text:
+            self.console.print(text, markup=False, highlight=False)
+        self.console.print(f"[dim](exit code {proc.returncode})[/]\n")
+        return proc.returncode
 
 
 def run_demo() -> int:
@@ -17,35 +43,50 @@ def run_demo() -> int:
     from rich.console import Console
     from rich.table import Table
 
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from remedybot.sandbox.server import Sandbox
 
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-    home = tempfile.mkdtemp(prefix="remedybot-demo-")
+    workdir = Path(tempfile.mkdtemp(prefix="remedybot-demo-"))
+    failures = 0
     with Sandbox() as sandbox:
+        env = {**os.environ, **sandbox.env(), "HF_HOME": str(workdir / "hf-home"),
+               "REMEDYBOT_HOME": str(workdir / "state"),
+               # The sandbox's clock runs 1000x faster than real time: 30 simulated minutes of
+               # "Starting" take under two seconds, so verification can wait briefly.
+               "REMEDYBOT_VERIFY_TIMEOUT": "6", "REMEDYBOT_VERIFY_POLL": "0.05",
+               "REMEDYBOT_WATCH_TIMEOUT": "1", "REMEDYBOT_WATCH_POLL": "0.1"}
         os.environ.update(sandbox.env())
-        os.environ["HF_HOME"] = home  # never touch the user's own token or cache
-        os.environ["REMEDYBOT_HOME"] = home
-        console.print(f"[bold]Sandbox Hub[/] at {sandbox.endpoint} (user 'demo'; status page "
-                      f"{sandbox.status_url})")
-        from remedybot.hub import Hub
+        demo = Demo(console, env, workdir)
+        console.print(f"[bold]Sandbox Hub[/] at {sandbox.endpoint} (user 'demo'; status page {sandbox.status_url})\n")
+
+        demo.section("1. The demo Spaces, each stuck in its own way")
+        from remedybot.hub import Hub, aggregate_state
 
         hub = Hub()
-        spaces = hub.list_spaces("demo")
-        table = Table(title="Spaces of 'demo' on the sandbox Hub", show_lines=False)
-        table.add_column("Space")
-        table.add_column("Stage")
-        table.add_column("Hardware")
-        table.add_column("Error message", overflow="fold", max_width=70)
-        for info in spaces:
+        table = Table(show_lines=False)
+        for column in ("Space", "Stage", "Hardware", "Error message"):
+            table.add_column(column, overflow="fold", max_width=70 if column == "Error message" else None)
+        for info in hub.list_spaces("demo"):
             runtime = hub.runtime(info.id)
-            hardware = runtime.get("hardware") or {}
             error = (runtime.get("errorMessage") or "").strip().splitlines()
-            table.add_row(info.id, runtime.get("stage", "?"), hardware.get("requested") or "-",
+            table.add_row(info.id, runtime.get("stage", "?"), (runtime.get("hardware") or {}).get("requested") or "-",
                           error[-1] if error else "")
         console.print(table)
-        components = hub.status_page()
-        from remedybot.hub import aggregate_state
+        console.print(f"Status page: [bold]{aggregate_state(hub.status_page())}[/]\n")
 
-        console.print(f"Status page: [bold]{aggregate_state(components)}[/]")
-    console.print("Sandbox stopped cleanly.")
-    return 0
+        demo.section("2. Diagnose: the branch, and the lines that prove it")
+        for space in DIAGNOSE:
+            demo.run("diagnose", space)
+
+        demo.section("3. Plan → approve → apply, on two Spaces")
+        for space, plan_name in (("demo/wedged-space", "wedged.json"), ("demo/resource-limit", "memory.json")):
+            demo.run("fix", space, "--dry-run", "--out", plan_name)
+            demo.run("approve", plan_name, "--by", "demo-user")
+            failures += demo.run("apply", plan_name) != 0
+            failures += demo.run("diagnose", space) != 0
+
+        demo.section("4. A Space remedybot must not touch: the policy block")
+        demo.run("fix", "demo/policy-block", "--yes")
+    console.print("Sandbox stopped cleanly." if not failures else f"[red]{failures} demo step(s) failed[/]")
+    return 1 if failures else 0

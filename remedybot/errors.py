@@ -30,13 +30,14 @@ class ExitCode(IntEnum):
     UNVERIFIED = 4  # fix applied, Space still unhealthy
     NO_MATCH = 5  # no signature matched; ticket written
     NOT_BUILT = 6  # the command is registered but not built yet
+    UNHEALTHY = 7  # diagnose/scan: the Space is failing, with a known cause
 
 
 EXIT_CODE_HELP = (
     "Exit codes: 0 OK (healthy, or fixed and verified) · 1 FAILED (Hub or apply error) · "
     "2 USAGE (bad arguments) · 3 REFUSED (safety check, stale plan, declined) · "
     "4 UNVERIFIED (fix applied, Space still unhealthy) · 5 NO_MATCH (no signature matched) · "
-    "6 NOT_BUILT (command not built yet)"
+    "6 NOT_BUILT (command not built yet) · 7 UNHEALTHY (diagnose: failing, cause known)"
 )
 
 

@@ -2,20 +2,60 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
+from remedybot import output
 from remedybot.cli.app import app
-from remedybot.cli.common import JSON_OPT, not_built
+from remedybot.cli.common import JSON_OPT
+from remedybot.errors import ExitCode, UsageError
+from remedybot.space_id import parse_space_id
+
+
+def exit_code_for(diagnosis) -> ExitCode:
+    if diagnosis.branch == "healthy":
+        return ExitCode.OK
+    if diagnosis.branch == "unknown":
+        return ExitCode.NO_MATCH
+    return ExitCode.UNHEALTHY
 
 
 @app.command("diagnose")
 def diagnose_run(
     space: str = typer.Argument(None, metavar="OWNER/SPACE", help="The Space to diagnose."),
     json_out: bool = JSON_OPT,
-    save_evidence: Path = typer.Option(None, "--save-evidence", help="Write the collected evidence here."),
+    save_evidence: Path = typer.Option(None, "--save-evidence", help="Write the collected evidence here (JSON)."),
     evidence: Path = typer.Option(None, "--evidence", help="Diagnose offline from a saved evidence file."),
 ) -> None:
-    """Collect a Space's evidence, classify the failure and show the lines that prove it."""
-    raise not_built("diagnose", "issue 3")
+    """Collect a Space's evidence, classify the failure and show the lines that prove it.
+
+    Exits 0 when the Space is healthy, 7 when it fails with a known cause, 5 when no known cause matched.
+    """
+    from remedybot.classify import classify
+    from remedybot.diagnosis import render_text
+    from remedybot.evidence import Evidence
+
+    if evidence is not None:
+        if space is not None:
+            raise UsageError("Give either OWNER/SPACE or --evidence FILE, not both.")
+        ev = Evidence.load(evidence)
+    elif space is None:
+        raise UsageError("Missing OWNER/SPACE (or --evidence FILE). Example: remedybot diagnose alice/my-demo")
+    else:
+        from remedybot.collect import collect_evidence
+        from remedybot.hub import Hub
+
+        ev = collect_evidence(Hub(), parse_space_id(space))
+    if save_evidence is not None:
+        ev.save(save_evidence)
+        output.info(f"evidence saved to {save_evidence}")
+    diagnosis = classify(ev)
+    if json_out:
+        output.result_json(diagnosis.to_dict())
+    else:
+        output.result(render_text(diagnosis, color=sys.stdout.isatty()))
+        for source, reason in (ev.missing or {}).items():
+            output.warning(f"{source} could not be read: {reason}")
+    raise typer.Exit(int(exit_code_for(diagnosis)))
