@@ -59,7 +59,7 @@ def scenario_build(branch: str, *, files: Mapping[str, bytes] | None = None, **o
     kwargs: dict[str, Any] = {
         "hardware": s.hardware,
         "conditions": s.conditions,
-        "incident": bool(s.status_page),
+        "incident": bool(s.status_page) or bool(s.conditions.get("platform")),  # as HubState.load_scenario
         "used": s.lfs_history_bytes() + 50_000,
         "limit": s.storage_limit,
     }
