@@ -88,5 +88,8 @@ def run_demo() -> int:
 
         demo.section("4. A Space remedybot must not touch: the policy block")
         demo.run("fix", "demo/policy-block", "--yes")
+
+        demo.section("5. It could not be fixed, so: the support ticket for Hugging Face, ready to send")
+        failures += demo.run("report", "demo/policy-block", "--format", "email") != 0
     console.print("Sandbox stopped cleanly." if not failures else f"[red]{failures} demo step(s) failed[/]")
     return 1 if failures else 0

@@ -93,7 +93,10 @@ class RunContext:
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
-            self.calls.append({"call": description, "at": started, "error": str(exc)})
+            record = {"call": description, "at": started, "error": str(exc)}
+            if getattr(exc, "request_id", None):  # support asks for it ("Root=...")
+                record["request_id"] = exc.request_id
+            self.calls.append(record)
             raise
         self.calls.append({"call": description, "at": started, "ok": True})
         return result

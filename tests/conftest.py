@@ -23,6 +23,14 @@ os.environ.pop("HF_TOKEN", None)
 from remedybot.sandbox.server import Sandbox
 
 
+def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point huggingface_hub and remedybot at `sb`, with a private HF_HOME and state home."""
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
+
+
 @pytest.fixture(scope="session")
 def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the default scenario world once; each test gets a copy of it."""
@@ -39,10 +47,7 @@ def sandbox(sandbox_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     state_dir = tmp_path / "hub"
     shutil.copytree(sandbox_template, state_dir)
     with Sandbox(state_dir=state_dir) as sb:
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-        monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
+        point_at(sb, tmp_path, monkeypatch)
         yield sb
 
 
@@ -50,10 +55,7 @@ def sandbox(sandbox_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def empty_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox Hub with only the user 'demo' and no Spaces."""
     with Sandbox(state_dir=tmp_path / "hub", load_default_scenarios=False) as sb:
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-        monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
+        point_at(sb, tmp_path, monkeypatch)
         yield sb
 
 

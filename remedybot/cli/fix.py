@@ -15,6 +15,8 @@ from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
 from remedybot.errors import ExitCode, UsageError, refusal
 from remedybot.space_id import parse_space_id
 
+STORAGE = "Storage (a Space over its storage limit)"
+
 
 def _engine(audit_log: Path | None):
     from remedybot.audit import AuditLog, default_audit_path
@@ -31,12 +33,24 @@ def _confirm(step) -> bool:
     return typer.confirm(f"Run step {step.number}: {step.action}?", default=False, err=True)
 
 
-def _finish(result, plan) -> None:
+def _finish(result, plan, audit=None, plan_file=None) -> None:
+    if result.outcome == "proposed":  # issue 5: the owner merges the PR; apply then verifies
+        output.info(f"⧗ {result.message}")
+        output.hint(f"merge it on the Hub, then run 'remedybot apply {plan_file or 'PLAN.json'}' to verify the Space")
+        raise typer.Exit(int(result.exit_code))
     if result.exit_code == ExitCode.OK:
         output.info(f"✓ {result.message}")
     else:
         output.error(result.message) if result.exit_code == ExitCode.FAILED else output.warning(result.message)
-        output.hint(f"run 'remedybot report {plan.space_id}' for a support ticket with what was tried")
+        ticket = None
+        if result.exit_code in (ExitCode.UNVERIFIED, ExitCode.FAILED) and audit is not None:
+            # The Space is still down: leave the person holding the ticket for Hugging Face (issue 7).
+            from remedybot.escalate import escalate_after_run
+
+            ticket = escalate_after_run(plan.space_id, audit=audit, plan_fingerprint=plan.fingerprint)
+        output.hint(f"send the ticket to Hugging Face; 'remedybot report {plan.space_id} --format email' renders it "
+                    "as an email" if ticket else f"run 'remedybot report {plan.space_id} --format email' for a "
+                    "support ticket with what was tried")
     raise typer.Exit(int(result.exit_code))
 
 
@@ -48,10 +62,26 @@ def fix_run(
     yes: bool = typer.Option(False, "--yes", help="Run disruptive steps without asking (never destructive ones)."),
     force: bool = typer.Option(False, "--force", help="Ignore cooldowns (e.g. a second factory rebuild within "
                                                       "30 minutes)."),
-    to: str = typer.Option(None, "--to", help="Name for a duplicate Space (default OWNER/SPACE-2)."),
+    to: str = typer.Option(None, "--to", help="Name for a duplicate Space (default OWNER/SPACE-2); for a Space over "
+                                              "its storage limit, where large files go: model:, dataset: or "
+                                              "bucket:OWNER/NAME (default model:OWNER/SPACE-assets)."),
     max_cost: float = typer.Option(None, "--max-cost-per-hour", help="Never switch to hardware costing more "
                                                                      "(USD per hour)."),
     propose: bool = typer.Option(False, "--propose", help="Open Hub pull requests instead of committing."),
+    move: list[str] = typer.Option(None, "--move", help="Move the files at HEAD matching this glob (repeatable) "
+                                   "instead of every LFS file over --move-over.", rich_help_panel=STORAGE),
+    move_over: str = typer.Option(None, "--move-over", help="Move LFS files at HEAD of at least this size "
+                                  "(default 1MB).", rich_help_panel=STORAGE),
+    slim: str = typer.Option(None, "--slim", help="How history is slimmed: purge (default: delete unreferenced LFS "
+                             "objects, keep commits), squash (one commit), rewrite (git filter-repo + force-push + "
+                             "purge).", rich_help_panel=STORAGE),
+    app_access: str = typer.Option(None, "--app-access", help="How the app finds moved files: preload "
+                                   "(preload_from_hub, public model repos), volume (mount at /data) or report "
+                                   "(list the code lines to change).", rich_help_panel=STORAGE),
+    keep_recent: float = typer.Option(None, "--keep-recent", help="Never delete LFS objects pushed in the last "
+                                      "MINUTES (default 60).", rich_help_panel=STORAGE),
+    storage_limit: str = typer.Option(None, "--storage-limit", help="The Space's storage limit when the Hub's "
+                                      "error does not name it (default 1GB).", rich_help_panel=STORAGE),
     json_out: bool = JSON_OPT,
     audit_log: Path = AUDIT_LOG_OPT,
 ) -> None:
@@ -63,7 +93,10 @@ def fix_run(
 
     space_id = parse_space_id(space)
     hub = Hub()
-    options = PlanOptions(to=to, max_cost_per_hour=max_cost, propose=propose, force=force)
+    storage = {"move": move, "move_over": move_over, "slim": slim, "app_access": app_access,
+               "keep_recent_minutes": keep_recent, "storage_limit": storage_limit}
+    options = PlanOptions(to=to, max_cost_per_hour=max_cost, propose=propose, force=force,
+                          extra={k: v for k, v in storage.items() if v})
     plan, diagnosis, _evidence = plan_space(hub, space_id, options)
     if out is not None:
         plan.save(out)
@@ -85,9 +118,14 @@ def fix_run(
     from remedybot.playbooks import REGISTRY
 
     audit, ledger = _engine(audit_log)
+    if propose and out is None:  # `apply` of the saved plan follows the pull request later
+        from remedybot.edits.proposal import plan_path
+
+        out = plan_path(plan)
+        plan.save(out)
     gate = fix_gate(yes=yes, interactive=sys.stdin.isatty() and sys.stderr.isatty())
     result = apply_plan(plan, hub, REGISTRY, audit=audit, ledger=ledger, gate=gate, confirm=_confirm, force=force)
-    _finish(result, plan)
+    _finish(result, plan, audit, out)
 
 
 @app.command("approve")
@@ -140,4 +178,4 @@ def apply_run(
     audit, ledger = _engine(audit_log)
     result = apply_plan(plan, Hub(), REGISTRY, audit=audit, ledger=ledger, gate=approved_gate(plan),
                         expect_space=expect, force=force)
-    _finish(result, plan)
+    _finish(result, plan, audit, plan_file)

@@ -1,4 +1,9 @@
-"""`remedybot report`: render the escalation ticket."""
+"""`remedybot report`: render the support ticket for a Space only Hugging Face can fix.
+
+Read-only: it collects evidence, diagnoses, reads the audit log of what remedybot
+tried, and renders one ticket format. The ticket goes to stdout (safe to pipe into
+a mail client) or to `--out F`, whose path is then printed on stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,55 @@ from pathlib import Path
 
 import typer
 
+from remedybot import output
 from remedybot.cli.app import app
-from remedybot.cli.common import AUDIT_LOG_OPT, not_built
+
+FORMAT_HELP = "email (to website@huggingface.co), forum (Spaces category), github, markdown or json."
 
 
 @app.command("report")
 def ticket_report(
     space: str = typer.Argument(..., metavar="OWNER/SPACE"),
-    fmt: str = typer.Option("markdown", "--format", help="email, forum, github, markdown or json."),
-    out: Path = typer.Option(None, "--out", help="Write the ticket to this file."),
-    audit_log: Path = AUDIT_LOG_OPT,
+    fmt: str = typer.Option("markdown", "--format", help=FORMAT_HELP),
+    out: Path = typer.Option(None, "--out", help="Write the ticket to this file instead of stdout.",
+                             dir_okay=False),
+    audit_log: Path = typer.Option(None, "--audit-log", help="Read what was tried from this audit JSONL file "
+                                   "(default: remedybot's own).", dir_okay=False),
+    templates: Path = typer.Option(None, "--templates", help="A folder of your own ticket templates "
+                                   "(ticket_<format>.*.j2, escalation.yaml); they override the built-in ones "
+                                   "by file name.", file_okay=False),
+    restart_error: str = typer.Option(None, "--restart-error", help="The error the Space page showed when a "
+                                      "restart failed (with its 'Root=...' request id), pasted as text."),
+    push_error: str = typer.Option(None, "--push-error", help="The output of a rejected 'git push', pasted as "
+                                   "text."),
 ) -> None:
-    """Render a support ticket for a Space only Hugging Face can fix."""
-    raise not_built("report", "issue 7")
+    """Render a support ticket for a Space only Hugging Face can fix (what was tried included)."""
+    from remedybot.audit import AuditLog, default_audit_path
+    from remedybot.errors import UsageError
+    from remedybot.escalate import collect_context
+    from remedybot.space_id import parse_space_id
+    from remedybot.tickets import EXTENSIONS, render_ticket, write_ticket
+
+    if fmt not in EXTENSIONS:  # checked before any Hub call: a typo should not cost a diagnosis
+        raise UsageError(f"Unknown --format '{fmt}'. Use one of: {', '.join(EXTENSIONS)}.")
+    if templates is not None and not templates.is_dir():
+        raise UsageError(f"Templates directory '{templates}' does not exist. Point --templates at a folder "
+                         "holding your ticket_*.j2 files.")
+    space_id = parse_space_id(space)
+    from remedybot.hub import Hub
+
+    audit = AuditLog(audit_log or default_audit_path())
+    context = collect_context(Hub(), space_id, audit=audit, user_dir=templates, restart_error=restart_error,
+                              push_error=push_error)
+    text = render_ticket(context, fmt, templates)
+    if out is None:
+        output.result(text)
+        return
+    try:
+        write_ticket(text, out)
+    except OSError as exc:
+        raise UsageError(f"Cannot write the ticket to '{out}': {exc.strerror or exc}.") from None
+    output.info(f"✓ Ticket written to {out}")
+    send_to = context["request"]["channels"].get(fmt if fmt in ("email", "forum", "github") else "")
+    if send_to:
+        output.hint(f"send it to {send_to}")
