@@ -33,7 +33,7 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
         AuthError: the Hub rejected the token; fix the token first.
     """
     from remedybot.evidence import Evidence
-    from remedybot.hub import log_tail
+    from remedybot.hub import SpaceDisabledError, log_tail
 
     sources: dict[str, Callable[[], Any]] = {
         "info": lambda: _info(hub, space_id),
@@ -48,6 +48,7 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
     }
     results: dict[str, Any] = {}
     missing: dict[str, str] = {}
+    disabled = False  # the Hub refused a call with "Access to this resource is disabled"
     pool = ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="evidence")
     try:
         futures = {name: pool.submit(fn) for name, fn in sources.items()}
@@ -57,6 +58,9 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
                 results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
             except FutureTimeout:
                 missing[name] = f"timed out after {timeout:g}s"
+            except SpaceDisabledError as exc:
+                disabled = True
+                missing[name] = exc.message
             except (NotFoundError, AuthError):
                 if name in ("info", "runtime"):
                     raise
@@ -72,6 +76,10 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
     storage = None
     if info is not None:
         storage = {"used_storage": info.get("usedStorage")}
+    elif disabled:
+        # A disabled Space answers every call with that 403; the refusal itself is the evidence
+        # (policy_block), so it is kept the way the Hub's own info would say it.
+        info = {"id": space_id, "disabled": True}
     return Evidence(
         space_id=space_id,
         info=info,
@@ -109,9 +117,8 @@ def _info(hub: Any, space_id: str) -> dict[str, Any]:
 
 
 def _config_files(hub: Any, space_id: str) -> dict[str, str]:
-    files = {}
-    for name in CONFIG_FILES:
-        text = hub.read_file(space_id, name, repo_type="space")
-        if text is not None:
-            files[name] = text[:MAX_CONFIG_BYTES]
-    return files
+    """The small config files, fetched at once (a missing file costs one 404, not a sequential wait)."""
+    with ThreadPoolExecutor(max_workers=len(CONFIG_FILES), thread_name_prefix="evidence-file") as pool:
+        texts = pool.map(lambda name: hub.read_file(space_id, name, repo_type="space"), CONFIG_FILES)
+        return {name: text[:MAX_CONFIG_BYTES] for name, text in zip(CONFIG_FILES, texts, strict=True)
+                if text is not None}
