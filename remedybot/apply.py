@@ -29,7 +29,7 @@ Confirm = Callable[[Step], bool]
 @dataclass
 class ApplyResult:
     exit_code: ExitCode
-    outcome: str  # fixed | unverified | same-failure | refused | nothing-to-do | healthy
+    outcome: str  # fixed | unverified | same-failure | refused | nothing-to-do | healthy | proposed | declined
     message: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     space_id: str | None = None  # the Space that ended up RUNNING (a duplicate's id, say)
@@ -97,6 +97,11 @@ def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLo
         return ApplyResult(ExitCode.OK, "fixed", f"Plan {fp[:12]} was already applied and verified; nothing to do.")
     run = RunContext(hub=hub, plan=plan, audit=audit, ledger=ledger, force=force)
     _finish_interrupted(plan, registry, run, progress)
+    from remedybot.edits.proposal import proposed_result, settle_proposals
+
+    pending = settle_proposals(plan, run, audit.progress(fp))  # a proposed fix: open, merged or declined PR
+    if pending is not None:
+        return pending
     progress = audit.progress(fp)
     try:
         check_plan(plan, hub, expect_space=expect_space, progress=progress)
@@ -137,6 +142,9 @@ def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLo
                 audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="failed")
                 return ApplyResult(ExitCode.FAILED, "failed",
                                    f"Step {step.number} ({step.playbook}) failed: {outcome.detail}")
+            if outcome.status == "proposed":  # nothing changed on the Space until the owner merges
+                audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="proposed")
+                return proposed_result(plan, step.number, outcome.data)
             target = outcome.verify_space or plan.space_id
         else:
             target = progress["finished"][step.number].get("verify_space") or plan.space_id
@@ -198,6 +206,7 @@ def _run_step(step: Step, registry: dict[str, Any], run: RunContext) -> Any:
             run.audit.write("step-end", fingerprint=fp, space_id=space, step=step.number, status="failed",
                             detail=exc.message, calls=run.calls)
             raise
+    output.info(f"  {outcome.status}: {outcome.detail}")
     serial = None
     if outcome.status != "failed" and outcome.verify_space is None:
         serial = current_serial(run.hub, space)[1].model_dump()

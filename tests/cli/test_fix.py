@@ -198,3 +198,34 @@ def test_token_never_in_any_artifact(sandbox: Sandbox, tmp_path: Path, monkeypat
     assert any("fingerprint" in t for t in texts)
     for text in texts:
         assert sandbox.token not in text
+
+
+def test_hardware_switch_honours_max_cost(sandbox: Sandbox, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    assert run("fix", "demo/resource-limit", "--dry-run", "--out", str(plan_file), "--max-cost-per-hour", "0.01").code == 0
+    step = Plan.load(plan_file).steps[0]
+    assert step.playbook == "hardware_switch" and step.risk == "read-only" and "max-cost-per-hour" in step.why
+    assert run("fix", "demo/resource-limit", "--dry-run", "--out", str(plan_file)).code == 0
+    step = Plan.load(plan_file).steps[0]
+    assert step.params == {"flavor": "cpu-upgrade", "previous": "cpu-basic", "cost_per_hour": step.params["cost_per_hour"]}
+    assert step.costs_money and "$" in step.action
+
+
+def test_duplicate_copies_variables_lists_secrets_and_keeps_the_original(
+        sandbox: Sandbox, tmp_path: Path, api: HfApi) -> None:
+    api.add_space_variable("demo/wedged-space", "MODEL_ID", "gpt2")
+    api.add_space_secret("demo/wedged-space", "OPENAI_API_KEY", "sk-secret-value")
+    original = sandbox.state.snapshot()["space:demo/wedged-space"]
+    plan_file = tmp_path / "plan.json"
+    assert run("fix", "demo/wedged-space", "--dry-run", "--out", str(plan_file), "--to", "rescued").code == 0
+    number = next(s.number for s in Plan.load(plan_file).steps if s.playbook == "duplicate")
+    assert run("approve", str(plan_file), "--steps", str(number)).code == 0
+    result = run("apply", str(plan_file))
+    assert result.code == 0, result.err
+    assert "OPENAI_API_KEY" in result.err and "sk-secret-value" not in result.out + result.err
+    assert api.get_space_variables("demo/rescued")["MODEL_ID"].value == "gpt2"
+    assert "OPENAI_API_KEY" not in api.get_space_secrets("demo/rescued")
+    assert stage(sandbox, "demo/rescued") == "RUNNING"
+    after = sandbox.state.snapshot()["space:demo/wedged-space"]
+    for key in ("sha", "files", "commits", "restarts", "factory_restarts", "hardware"):
+        assert original[key] == after[key]
