@@ -202,12 +202,13 @@ def test_token_never_in_any_artifact(sandbox: Sandbox, tmp_path: Path, monkeypat
 
 def test_hardware_switch_honours_max_cost(sandbox: Sandbox, tmp_path: Path) -> None:
     plan_file = tmp_path / "plan.json"
-    assert run("fix", "demo/resource-limit", "--dry-run", "--out", str(plan_file), "--max-cost-per-hour", "0.01").code == 0
+    cheap = run("fix", "demo/resource-limit", "--dry-run", "--out", str(plan_file), "--max-cost-per-hour", "0.01")
+    assert cheap.code == 0
     step = Plan.load(plan_file).steps[0]
     assert step.playbook == "hardware_switch" and step.risk == "read-only" and "max-cost-per-hour" in step.why
     assert run("fix", "demo/resource-limit", "--dry-run", "--out", str(plan_file)).code == 0
     step = Plan.load(plan_file).steps[0]
-    assert step.params == {"flavor": "cpu-upgrade", "previous": "cpu-basic", "cost_per_hour": step.params["cost_per_hour"]}
+    assert (step.params["flavor"], step.params["previous"]) == ("cpu-upgrade", "cpu-basic")
     assert step.costs_money and "$" in step.action
 
 
