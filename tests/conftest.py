@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,13 @@ def api(sandbox: Sandbox):
     from huggingface_hub import HfApi
 
     return HfApi(endpoint=sandbox.endpoint, token=sandbox.token)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the classifier's accuracy on the real corpus when its test ran."""
+    import sys
+
+    module = sys.modules.get("test_classify") or sys.modules.get("tests.engine.test_classify")
+    figure = getattr(module, "ACCURACY", {}).get("corpus") if module else None
+    if figure:
+        terminalreporter.write_line(f"classifier accuracy on real cases (tests/data): {figure}")

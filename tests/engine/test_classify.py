@@ -30,9 +30,26 @@ def test_real_case_top_branch_is_accepted(case: dict[str, Any]) -> None:
     assert diagnosis.branch in case["accept"], (case["title"], diagnosis.to_dict())
 
 
-def test_corpus_exact_first_choice_rate() -> None:
-    exact = sum(classify(Evidence.from_dict(c["evidence"])).branch == c["accept"][0] for c in CORPUS)
-    assert exact / len(CORPUS) >= 0.9
+ACCURACY: dict[str, str] = {}  # printed by tests/conftest.py's terminal summary
+
+
+def _figure(cases: list[dict[str, Any]]) -> tuple[float, float, str]:
+    branches = [classify(Evidence.from_dict(c["evidence"])).branch for c in cases]
+    in_accept = sum(b in c["accept"] for b, c in zip(branches, cases, strict=True))
+    exact = sum(b == c["accept"][0] for b, c in zip(branches, cases, strict=True))
+    n = len(cases)
+    return in_accept / n, exact / n, f"{in_accept}/{n} in accept ({in_accept / n:.0%}), {exact}/{n} first answer"
+
+
+def test_corpus_accuracy_figure() -> None:
+    """The issue's bar: at least 90 % of the real cases with the top branch in `accept`."""
+    dev = [json.loads(line) for line in (DATA / "corpus_dev.jsonl").read_text(encoding="utf-8").splitlines()
+           if line.strip()]
+    dev_in, dev_exact, dev_text = _figure(dev)
+    all_in, _, all_text = _figure(CORPUS)
+    ACCURACY["corpus"] = f"shared dev corpus {dev_text}; with our own research cases {all_text}"
+    print(f"\nclassifier accuracy: {ACCURACY['corpus']}")
+    assert dev_in >= 0.9 and all_in >= 0.9 and dev_exact >= 0.9
 
 
 # -- the last fatal line wins; noise never decides ----------------------------------------
