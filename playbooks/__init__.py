@@ -9,13 +9,19 @@ from __future__ import annotations
 from types import ModuleType
 
 from remedybot.playbooks import (
+    apt_package_fix,
+    config_fix,
+    dependency_fix,
     duplicate,
     escalate,
     factory_rebuild,
     gather_evidence,
     hardware_switch,
+    history_slim,
     noop_commit,
+    port_fix,
     restart,
+    startup_fix,
     watch_status,
 )
 
@@ -27,8 +33,14 @@ PLAYBOOKS: list[ModuleType] = [
     restart,
     factory_rebuild,
     noop_commit,
+    dependency_fix,  # issue 5: file fixes
+    apt_package_fix,
+    port_fix,
+    startup_fix,
+    config_fix,
     hardware_switch,
     duplicate,
+    history_slim,
     escalate,
 ]
 

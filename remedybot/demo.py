@@ -91,5 +91,8 @@ def run_demo() -> int:
 
         demo.section("5. It could not be fixed, so: the support ticket for Hugging Face, ready to send")
         failures += demo.run("report", "demo/policy-block", "--format", "email") != 0
+
+        demo.section("6. A fix in the Space's own files: the exact diff first, then one commit")
+        failures += demo.run("fix", "demo/apt-package", "--yes") != 0
     console.print("Sandbox stopped cleanly." if not failures else f"[red]{failures} demo step(s) failed[/]")
     return 1 if failures else 0

@@ -31,13 +31,15 @@ class ExitCode(IntEnum):
     NO_MATCH = 5  # no signature matched; ticket written
     NOT_BUILT = 6  # the command is registered but not built yet
     UNHEALTHY = 7  # diagnose/scan: the Space is failing, with a known cause
+    PROPOSED = 8  # fix --propose / apply: a pull request with the fix waits for the owner to merge it
 
 
 EXIT_CODE_HELP = (
     "Exit codes: 0 OK (healthy, or fixed and verified) · 1 FAILED (Hub or apply error) · "
     "2 USAGE (bad arguments) · 3 REFUSED (safety check, stale plan, declined) · "
     "4 UNVERIFIED (fix applied, Space still unhealthy) · 5 NO_MATCH (no signature matched) · "
-    "6 NOT_BUILT (command not built yet) · 7 UNHEALTHY (diagnose: failing, cause known)"
+    "6 NOT_BUILT (command not built yet) · 7 UNHEALTHY (diagnose: failing, cause known) · "
+    "8 PROPOSED (a pull request with the fix awaits merging)"
 )
 
 

@@ -68,7 +68,8 @@ class PlanContext:
 
 @dataclass
 class Outcome:
-    """What one step did. `status`: done (took effect), skipped (nothing to do), failed."""
+    """What one step did. `status`: done (took effect), skipped (nothing to do), failed, or proposed
+    (a Hub pull request holds the change; the run stops until it is merged, see remedybot/edits/proposal.py)."""
 
     status: str
     detail: str

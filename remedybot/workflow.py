@@ -42,6 +42,14 @@ def plan_space(hub: Any, space_id: str, options: PlanOptions) -> tuple[Plan, Any
                 if not hub.repo_exists(candidate):
                     break
                 existing.add(candidate)
+    if diagnosis.branch == "repo_too_large":
+        from remedybot.storage.inventory import attach_inventory
+
+        attach_inventory(hub, evidence, options)
+    from remedybot.edits import sources  # issue 5: file fixes also read the app's code
+
+    if diagnosis.branch in sources.BRANCHES:
+        evidence.files = {**(evidence.files or {}), **sources.fetch_sources(hub, space_id, evidence)}
     plan = build_plan(diagnosis=diagnosis, evidence=evidence, flavors=flavors, options=options,
                       existing_repos=existing)
     return plan, diagnosis, evidence
