@@ -78,6 +78,9 @@ class AuditLog:
             if event == "step-start" and number is not None:
                 started.add(number)
             elif event == "step-end" and number is not None:
+                if record.get("status") == "failed":
+                    finished.pop(number, None)  # a failed step is not finished: the next apply runs it again
+                    continue
                 finished[number] = record
                 serial = record.get("serial_after") or serial
             elif event == "verify":

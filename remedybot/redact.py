@@ -15,7 +15,7 @@ MARK = "[REDACTED]"
 
 _PATTERNS = [
     # Hugging Face user/org/app tokens.
-    re.compile(r"\bhf_[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"\bhf_(?!hub_)[A-Za-z0-9_\-]{8,}"),  # not huggingface_hub names like hf_hub_download
     re.compile(r"\bapi_org_[A-Za-z0-9]{8,}"),
     # Authorization headers, whatever the scheme.
     re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic|token)?\s*[^\s'\",]+"),

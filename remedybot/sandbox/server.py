@@ -25,7 +25,14 @@ from werkzeug.routing import Map
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from remedybot.sandbox import routes_admin, routes_discussions, routes_files, routes_repos, routes_spaces
+from remedybot.sandbox import (
+    routes_admin,
+    routes_buckets,
+    routes_discussions,
+    routes_files,
+    routes_repos,
+    routes_spaces,
+)
 from remedybot.sandbox.clock import SimClock
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.http import Ctx, error_response, token_from
@@ -34,7 +41,7 @@ from remedybot.sandbox.state import HubState, HubStateError
 
 log = logging.getLogger("remedybot.sandbox")
 
-ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions]
+ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets]
 
 
 def _git_routes() -> list[Any]:

@@ -501,6 +501,8 @@ class HubState:
             # Backdate the build: the Space has been sitting in this state for a day.
             self.start_build(repo, "create", backdate=86400.0)
             repo.created_at -= 86400.0 * 30
+            for obj in repo.lfs.values():  # its files were pushed over that month, not just now
+                obj.pushed_at -= 86400.0 * 30
             return repo
 
     def end_incident(self) -> None:

@@ -1,0 +1,65 @@
+"""The sandbox's Storage Buckets (hub-api.md §6), driven by huggingface_hub itself and by remedybot."""
+
+from __future__ import annotations
+
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import BucketNotFoundError
+
+from remedybot.errors import NotFoundError
+from remedybot.hub import Hub
+from remedybot.hub import storage as hs
+from remedybot.sandbox.routes_buckets import registry
+from remedybot.sandbox.server import Sandbox
+
+SPACE = "demo/repo-too-large"
+
+
+def head_lfs(api: HfApi) -> list:
+    return [f for f in api.list_repo_tree(SPACE, repo_type="space", recursive=True) if getattr(f, "lfs", None)]
+
+
+def test_server_side_copy_into_a_bucket_with_huggingface_hub(api: HfApi, sandbox: Sandbox) -> None:
+    url = api.create_bucket("demo/assets", private=True)
+    assert url.bucket_id == "demo/assets"
+    api.create_bucket("demo/assets", exist_ok=True)
+    files = head_lfs(api)
+    api.batch_bucket_files("demo/assets", copy=[("space", SPACE, f.xet_hash, f"weights/{f.path}") for f in files])
+    info = api.bucket_info("demo/assets")
+    assert info.private and info.total_files == len(files) and info.size == sum(f.size for f in files)
+    listed = {f.path for f in api.list_bucket_tree("demo/assets", recursive=True) if f.type == "file"}
+    assert listed == {f"weights/{f.path}" for f in files}
+    paths = [f"weights/{f.path}" for f in files] + ["weights/missing.bin"]
+    assert {p.path for p in api.get_bucket_paths_info("demo/assets", paths)} == listed
+    with pytest.raises(BucketNotFoundError):
+        api.bucket_info("demo/nope")
+
+
+def test_bucket_bytes_outlive_the_space_objects(sandbox: Sandbox, api: HfApi) -> None:
+    hub = Hub()
+    files = head_lfs(api)
+    hs.create_bucket(hub, "demo/keep", private=False)
+    hs.create_bucket(hub, "demo/keep", private=False)  # exists: fine
+    failed = hs.bucket_copy(hub, "demo/keep", [{"path": f.path, "xetHash": f.xet_hash, "sourceRepoType": "space",
+                                                "sourceRepoId": SPACE} for f in files]
+                            + [{"path": "x", "xetHash": "0" * 64, "sourceRepoType": "space", "sourceRepoId": SPACE}])
+    assert failed == [{"path": "x", "error": "File not found in source repository"}]
+    hs.delete_lfs_objects(hub, SPACE, [f.lfs.sha256 for f in files])  # the Space's copies are gone now
+    info = hs.bucket_paths_info(hub, "demo/keep", [f.path for f in files])
+    for f in files:
+        digest, size = hs.stream_sha256(hub, hs.bucket_resolve_url(hub, "demo/keep", f.path), what="read",
+                                        repo_id="demo/keep", repo_type="bucket")
+        assert (digest, size) == (f.lfs.sha256, f.size) and info[f.path]["xetHash"] == f.xet_hash
+    assert hs.bucket_info(hub, "demo/none") is None
+    with pytest.raises(NotFoundError):
+        hs.bucket_paths_info(hub, "demo/none", ["a"])
+
+
+def test_volumes_are_recorded_and_checked(sandbox: Sandbox) -> None:
+    hub = Hub()
+    hs.create_bucket(hub, "demo/mount", private=False)
+    volumes = [{"type": "bucket", "source": "demo/mount", "mountPath": "/data", "readOnly": False}]
+    hs.set_space_volumes(hub, SPACE, volumes)
+    assert registry(sandbox.state).volumes[SPACE] == volumes
+    with pytest.raises(NotFoundError):
+        hs.set_space_volumes(hub, SPACE, [{"type": "bucket", "source": "demo/absent", "mountPath": "/data"}])
