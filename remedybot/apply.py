@@ -22,7 +22,7 @@ from remedybot.plan import Plan, Serial, Step
 from remedybot.playbook import RunContext
 from remedybot.verify import HEALTHY, verify_space
 
-Gate = Callable[[Step], str]  # "run" | "skip" | "ask" | a refusal reason
+Gate = Callable[[Step], str]  # "run" | "skip" or "skip:<why>" | "ask" | a refusal reason
 Confirm = Callable[[Step], bool]
 
 
@@ -112,7 +112,8 @@ def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLo
     acting = [s for s in plan.steps if s.risk != "read-only"]
     if acting and not any(decisions[s.number] in ("run", "done", "ask") for s in acting):
         first = acting[0]
-        reason = decisions[first.number] if decisions[first.number] != "skip" else "it is not approved"
+        reason = decisions[first.number]
+        reason = (reason.partition(":")[2] or "it is not approved") if _is_skip(reason) else reason
         raise refusal(f"apply plan {fp[:12]} to '{plan.space_id}'", f"step {first.number} ({first.playbook}) "
                       f"cannot run: {reason}", f"Run 'remedybot approve PLAN --steps {first.number}' first")
     audit.write("run-start", fingerprint=fp, space_id=plan.space_id, branch=plan.branch)
@@ -127,10 +128,11 @@ def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLo
                             playbook=step.playbook, reason="declined at the prompt")
                 output.info(f"- step {step.number} ({step.playbook}) skipped: declined")
                 continue
-        if decision == "skip":
+        if _is_skip(decision):
+            why = decision.partition(":")[2] or "not approved"
             audit.write("step-skip", fingerprint=fp, space_id=plan.space_id, step=step.number,
-                        playbook=step.playbook, reason="not approved")
-            output.info(f"- step {step.number} ({step.playbook}) skipped: not approved")
+                        playbook=step.playbook, reason=why)
+            output.info(f"- step {step.number} ({step.playbook}) skipped: {why}")
             continue
         if decision not in ("run", "done"):
             audit.write("refused", fingerprint=fp, space_id=plan.space_id, step=step.number, reason=decision)
@@ -239,3 +241,8 @@ def _verify_target(playbook: Any, step: Step) -> str | None:
 
 def _verified_steps(audit: AuditLog, fingerprint: str) -> set[int]:
     return {r["step"] for r in audit.records(fingerprint) if r.get("event") == "verify"}
+
+
+def _is_skip(decision: str) -> bool:
+    """A gate's "skip" or "skip:<why>" (watch says which policy limit held the step back)."""
+    return decision == "skip" or decision.startswith("skip:")

@@ -86,13 +86,21 @@ def run_demo() -> int:
             failures += demo.run("apply", plan_name) != 0
             failures += demo.run("diagnose", space) != 0
 
-        demo.section("4. A Space remedybot must not touch: the policy block")
+        demo.section("4. A fix in the Space's own files: the exact diff first, then one commit")
+        failures += demo.run("fix", "demo/apt-package", "--yes") != 0
+
+        demo.section("5. Over its storage limit: backup, move the large files, slim the history (approved plan)")
+        demo.run("fix", "demo/repo-too-large", "--dry-run", "--out", "storage.json")
+        demo.run("approve", "storage.json", "--by", "demo-user")
+        failures += demo.run("apply", "storage.json") != 0
+
+        demo.section("6. The whole fleet at once: scan every Space of 'demo'")
+        failures += demo.run("scan", "demo") not in (0, 7)  # 7: some Spaces still fail, as they should
+
+        demo.section("7. A Space remedybot must not touch: the policy block")
         demo.run("fix", "demo/policy-block", "--yes")
 
-        demo.section("5. It could not be fixed, so: the support ticket for Hugging Face, ready to send")
+        demo.section("8. It could not be fixed, so: the support ticket for Hugging Face, ready to send")
         failures += demo.run("report", "demo/policy-block", "--format", "email") != 0
-
-        demo.section("6. A fix in the Space's own files: the exact diff first, then one commit")
-        failures += demo.run("fix", "demo/apt-package", "--yes") != 0
     console.print("Sandbox stopped cleanly." if not failures else f"[red]{failures} demo step(s) failed[/]")
     return 1 if failures else 0

@@ -242,7 +242,8 @@ class Watcher:
         steps = [{"step": s.number, "playbook": s.playbook, "action": s.action} for s in allowed]
         try:
             applied = apply_plan(plan, self.hub, registry, audit=self.audit, ledger=self.ledger,
-                                 gate=lambda s: "run" if decisions[s.number].run else "skip", expect_space=space_id)
+                                 gate=lambda s: "run" if decisions[s.number].run else "skip:held back by the policy",
+                                 expect_space=space_id)
             outcome, message = applied.outcome, applied.message
             if outcome == "fixed" and applied.space_id not in (None, space_id):
                 outcome = "replaced"  # a duplicate runs; the original is still down and stays watched

@@ -37,6 +37,9 @@ def test_wheel_layout(wheel: Path) -> None:
     assert any(n.startswith("remedybot/templates/") for n in names)
     assert any(n.startswith("remedybot/sandbox/scenarios/") and n.endswith(".yaml") for n in names)
     assert any(n.startswith("remedybot/catalog/") and n.endswith(".yaml") for n in names)
+    for table in ("pypi_names", "debian_packages", "known_good"):
+        assert f"remedybot/edits/{table}.yaml" in names
+    assert "remedybot/storage/__init__.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
@@ -50,9 +53,14 @@ def test_installed_wheel_finds_its_data(wheel: Path, tmp_path: Path) -> None:
         f"assert remedybot.__file__.startswith({str(target)!r}), remedybot.__file__\n"
         "print(len(load_scenarios()))\n"
         "print(sum(1 for p in r.files('remedybot.templates').iterdir() if p.name.endswith('.j2')))\n"
+        "from remedybot.edits.names import apt_replacement, distribution_for\n"
+        "print(distribution_for('cv2'), apt_replacement('libgl1-mesa-glx')[1])\n"
+        "print(len(remedybot.playbooks.REGISTRY))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    scenarios, _templates = result.stdout.split()
+    scenarios, _templates, cv2, libgl, playbooks = result.stdout.split()
     assert int(scenarios) >= 14
+    assert (cv2, libgl) == ("opencv-python-headless", "libgl1")  # the edits' data tables shipped
+    assert int(playbooks) >= 14
