@@ -12,13 +12,16 @@ functions is treated as not running at import, which is what makes
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 _DOWNLOADERS = {"snapshot_download", "hf_hub_download", "from_pretrained", "pipeline",
                 "SentenceTransformer", "load_dataset"}
 _REPO_KEYWORDS = {"repo_id", "model", "pretrained_model_name_or_path", "model_name_or_path", "path"}
+# Calls that open a local file named by their first argument (torch.load, np.load, open, pd.read_csv, ...).
+_FILE_READERS = {"open", "load", "load_file", "load_model", "from_file", "read_csv", "read_parquet", "read_json",
+                 "ZipFile", "safe_open"}
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,26 @@ def _is_os_environ(node: ast.AST) -> bool:
             and isinstance(node.value, ast.Name) and node.value.id == "os")
 
 
-def import_crash(source: str, env_keys: frozenset[str]) -> Crash | None:
+def _missing_file(node: ast.AST, files: Collection[str]) -> str | None:
+    """The relative path a file-reading call names, when the repo has no such file (None otherwise)."""
+    if not (isinstance(node, ast.Call) and node.args):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    arg = node.args[0]
+    if name not in _FILE_READERS or not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+        return None
+    path = arg.value.removeprefix("./")
+    if not path or path.startswith(("/", "~")) or "://" in path or "." not in path.rsplit("/", 1)[-1]:
+        return None
+    return None if path in files else arg.value
+
+
+def import_crash(source: str, env_keys: frozenset[str], files: Collection[str] | None = None) -> Crash | None:
     """The first exception importing the module raises by itself: a SyntaxError, an unset
-    `os.environ["KEY"]` (a secret nobody set) or an unconditional top-level `raise`."""
+    `os.environ["KEY"]` (a secret nobody set), an unconditional top-level `raise`, or (given the
+    repo's `files`) a file read at import from a relative path the repo does not hold — what a Space
+    sees after its large files moved elsewhere with the code still pointing at them."""
     error = syntax_error(source)
     if error is not None:
         return error
@@ -135,6 +155,10 @@ def import_crash(source: str, env_keys: frozenset[str]) -> Crash | None:
                     and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
                     and node.slice.value not in env_keys and isinstance(node.ctx, ast.Load)):
                 return Crash(node.lineno, _line(source, node.lineno), f"KeyError: {node.slice.value!r}")
+            missing = _missing_file(node, files) if files is not None else None
+            if missing is not None:
+                return Crash(node.lineno, _line(source, node.lineno),
+                             f"FileNotFoundError: [Errno 2] No such file or directory: {missing!r}")
     return None
 
 

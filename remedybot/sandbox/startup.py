@@ -102,7 +102,7 @@ class _CrashFinder:
             return [(where, syntax.lineno, syntax.text)], syntax.exception, syntax.caret
         imports = pysource.module_imports(source)
         events: list[tuple[int, int, object]] = [(ref.lineno, 0, ref) for ref in imports]
-        crash = pysource.import_crash(source, self.env_keys)
+        crash = pysource.import_crash(source, self.env_keys, self.sf.files)
         if crash is not None:
             events.append((crash.lineno, 1, crash))
         for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):

@@ -11,6 +11,7 @@ How the app finds the files afterwards (`access`):
   edited as a YAML round trip, so comments and key order stay);
 - `volume`: the destination mounted at /data (a bucket read-write, a repo read-only);
 - `report`: nothing changes; every code line naming a moved path is listed with the call to use.
+With preload and volume, the same commit repoints exact path literals in the code (repoint.py).
 """
 
 from __future__ import annotations
@@ -173,8 +174,9 @@ def verify_files(hub: Any, destination: Destination, files: list[dict[str, Any]]
 
 # -- the Space side -------------------------------------------------------------------------
 def commit_space(hub: Any, space_id: str, *, delete: list[str], readme: str | None, parent: str,
-                 message: str, body: str) -> str:
-    """One commit in the Space: drop the moved files, and write the README when it changes. Returns its sha.
+                 message: str, body: str, code: dict[str, str] | None = None) -> str:
+    """One commit in the Space: drop the moved files, write the README when it changes and the code files
+    repointed at the new location (repoint.py). Returns its sha.
 
     `parent` makes it a compare-and-swap: if someone pushed since planning, the Hub answers 412.
     """
@@ -183,5 +185,7 @@ def commit_space(hub: Any, space_id: str, *, delete: list[str], readme: str | No
     ops: list[Any] = [CommitOperationDelete(path_in_repo=p) for p in delete]
     if readme is not None:
         ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=readme.encode()))
+    for path, text in sorted((code or {}).items()):
+        ops.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=text.encode("utf-8", "surrogateescape")))
     info = hub.create_commit(space_id, ops, message, description=body, parent_commit=parent)
     return str(getattr(info, "oid", "") or "")

@@ -15,10 +15,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from remedybot.edits.diff import unified_diff
 from remedybot.plan import Step
 from remedybot.playbook import PlanContext, step
 from remedybot.storage.inventory import Inventory, format_size, parse_size
 from remedybot.storage.move import code_references, preload_entry, readme_diff, readme_with_preload
+from remedybot.storage.repoint import rewrite_code, unresolved
 from remedybot.storage.selection import (
     DEFAULT_KEEP_RECENT,
     DEFAULT_MOVE_OVER,
@@ -179,19 +181,23 @@ def _commit(inv: Inventory, sel: Selection, dest: Destination, access: str, note
     readme = readme_with_preload(readme_before, preload_entry(dest, paths)) if access == "preload" else None
     if access == "preload" and readme is None:
         access, note = "report", "the README has no front matter to add preload_from_hub to"
-    refs = code_references(inv.files, sel.moves, dest, access)
+    code = rewrite_code(inv.files, paths, dest, access)
+    refs = unresolved(code_references({**inv.files, **code}, sel.moves, dest, access), dest)
     diff = readme_diff(readme_before or "", readme) if readme and readme != readme_before else ""
+    diff += "".join(unified_diff(name, inv.files[name], text) for name, text in sorted(code.items()))
     diff += "".join(f"{r['file']}:{r['line']}: {r['text']}\n    -> use {r['use']}\n" for r in refs)
     volumes = [{"type": dest.kind, "source": dest.repo_id, "mountPath": "/data", "readOnly": dest.kind != "bucket"}] \
         if access == "volume" else None
     how = {"preload": "preload_from_hub in the README downloads them at build time",
            "volume": f"{dest.label} is mounted at /data", "report": "the lines below must load them from the Hub"}
     return step(ID, action=f"commit to the Space: remove the {len(paths)} moved files"
-                           + (", add preload_from_hub to README.md" if readme else ""),
+                           + (", add preload_from_hub to README.md" if readme else "")
+                           + (f", point {', '.join(sorted(code))} at the new location" if code else ""),
                 risk="disruptive", reversible=True, fixes=False,
                 why=f"The files now live in {dest.label}; {how[access]}"
                     + (f" ({note})" if note else "") + ". Only runs when every copy was verified by sha256.",
-                params={"op": "commit", "delete": paths, "readme": readme, "volumes": volumes, "parent": inv.sha,
+                params={"op": "commit", "delete": paths, "readme": readme, "code": code, "volumes": volumes,
+                        "parent": inv.sha,
                         "destination": dest.to_dict(), "access": access, "references": refs,
                         "title": COMMIT_TITLE},
                 calls=[*(f"delete {p}" for p in paths[:LISTED]),

@@ -112,7 +112,8 @@ def _commit(s: Step, run: RunContext) -> Outcome:
     if s.params["volumes"]:
         run.call(f"PUT /api/spaces/{space}/volumes", hs.set_space_volumes, run.hub, space, s.params["volumes"])
     sha = run.call(f"POST /api/spaces/{space}/commit/main", move.commit_space, run.hub, space,
-                   delete=s.params["delete"], readme=s.params["readme"], parent=s.params["parent"],
+                   delete=s.params["delete"], readme=s.params["readme"], code=s.params.get("code"),
+                   parent=s.params["parent"],
                    message=s.params["title"], body=f"Plan {run.plan.fingerprint[:12]}: moved to {dest.label}.")
     for ref in s.params["references"]:
         output.warning(f"{ref['file']}:{ref['line']} still names '{ref['moved']}', now in {dest.label}: "
@@ -191,8 +192,9 @@ def _commit_done(s: Step, run: RunContext) -> bool:
     head = {f["path"] for f in hs.list_tree(run.hub, run.plan.space_id)}
     if not head or head & set(s.params["delete"]):
         return False
-    readme = s.params["readme"]
-    return readme is None or run.hub.read_file(run.plan.space_id, "README.md") == readme
+    expected = {**({"README.md": s.params["readme"]} if s.params["readme"] is not None else {}),
+                **(s.params.get("code") or {})}
+    return all(run.hub.read_file(run.plan.space_id, path) == text for path, text in expected.items())
 
 
 def _squash_done(s: Step, run: RunContext) -> bool:

@@ -106,8 +106,14 @@ def test_plan_orders_backup_copy_verify_before_any_deletion(sandbox: Sandbox) ->
     assert {o["filename"] for o in history.params["objects"]} == {"models/ckpt-v1.pt", "models/ckpt-v2.pt"}
     assert {o["filename"] for o in moved.params["objects"]} == {"models/ckpt-v3.pt", "examples/drawings.zip"}
     assert "+- demo/repo-too-large-assets examples/drawings.zip,models/ckpt-v3.pt" in (commit.diff or "")
-    assert commit.params["references"][0]["use"] == \
-        'hf_hub_download(repo_id="demo/repo-too-large-assets", filename="models/ckpt-v3.pt")'
+    # The app's torch.load("models/ckpt-v3.pt") would die with FileNotFoundError once the file is gone:
+    # the same commit points it at the preloaded copy, and the diff shows it.
+    app = commit.params["code"]["app.py"]
+    assert 'model = torch.load(hf_hub_download(repo_id="demo/repo-too-large-assets", filename="models/ckpt-v3.pt"), ' \
+           'map_location="cpu", weights_only=False)' in app
+    assert "from torchvision import transforms\nfrom huggingface_hub import hf_hub_download\n" in app
+    assert '-model = torch.load("models/ckpt-v3.pt"' in (commit.diff or "")
+    assert commit.params["references"] == []
     assert all(not s.reversible for s in plan.steps if s.risk == "destructive")
     assert [s.fixes for s in plan.steps].count(True) == 1 and rebuild.fixes
 
@@ -141,11 +147,29 @@ def test_fix_approve_apply_brings_the_space_back(sandbox: Sandbox, originals: di
     backup = next(r["data"]["backup"] for r in AuditLog(state_home() / "audit.jsonl").records()
                   if (r.get("data") or {}).get("op") == "backup")
     assert f"Backup of '{SPACE}': {backup}" in result.err and Path(backup, "manifest.json").exists()
-    assert "usedStorage 14.1 MB -> " in result.err and "Warning: app.py:5 still names" in result.err
-    readme = sandbox.state.git(sandbox.state.find("space", SPACE)).read_file("main", "README.md") or b""
+    assert "usedStorage 14.1 MB -> " in result.err and "still names" not in result.err
+    git = sandbox.state.git(sandbox.state.find("space", SPACE))
+    readme = git.read_file("main", "README.md") or b""
+    app = git.read_file("main", "app.py") or b""
+    assert b'torch.load(hf_hub_download(repo_id="demo/repo-too-large-assets"' in app
     assert b"preload_from_hub:\n- demo/repo-too-large-assets examples/drawings.zip,models/ckpt-v3.pt" in readme
     again = run("apply", str(plan_file))
     assert again.code == 0 and "already applied" in again.err
+
+
+def test_report_only_leaves_the_code_and_does_not_claim_success(sandbox: Sandbox, originals: dict[str, bytes],
+                                                                tmp_path: Path) -> None:
+    """--app-access report changes no code: the moved checkpoint is then missing at start, as on the Hub."""
+    plan_file = tmp_path / "p.json"
+    assert run("fix", SPACE, "--dry-run", "--app-access", "report", "--out", str(plan_file)).code == 0
+    assert run("approve", str(plan_file)).code == 0
+    result = run("apply", str(plan_file))
+    assert result.code == 4, result.err
+    assert "Warning: app.py:5 still names 'models/ckpt-v3.pt'" in result.err
+    runtime = Hub().runtime(SPACE)
+    assert runtime["stage"] == "RUNTIME_ERROR"
+    assert "FileNotFoundError: [Errno 2] No such file or directory: 'models/ckpt-v3.pt'" in runtime["errorMessage"]
+    assert_nothing_lost(sandbox, originals)
 
 
 def test_storage_that_does_not_fall_is_not_called_a_success(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
