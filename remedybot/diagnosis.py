@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from remedybot.output import terminal_safe
 from remedybot.redact import redact
 
 HIGH = 0.8
@@ -180,14 +181,14 @@ def render_text(diagnosis: Diagnosis, color: bool = False) -> str:
 def _highlight(e: EvidenceLine, color: bool) -> str:
     text = e.text.strip("\n")
     if e.span is None or e.span[1] <= e.span[0]:
-        return text
+        return terminal_safe(text)
     a, b = e.span
-    part = text[a:b]
+    part = terminal_safe(text[a:b])
     marked = f"{_HIT}{part}{_RESET}" if color else f"»{part}«"
-    return text[:a] + marked + text[b:]
+    return terminal_safe(text[:a]) + marked + terminal_safe(text[b:])
 
 
 def _show(value: Any) -> str:
     if isinstance(value, list):
-        return ", ".join(redact(str(v)) for v in value)
-    return redact(str(value))
+        return ", ".join(terminal_safe(redact(str(v))) for v in value)
+    return terminal_safe(redact(str(value)))

@@ -40,6 +40,7 @@ import yaml
 
 from remedybot.attempts import attempts, cap, utc
 from remedybot.errors import UsageError
+from remedybot.output import strip_ansi
 from remedybot.redact import MARK, redact
 
 REQUESTS_FILE = "escalation.yaml"
@@ -74,7 +75,7 @@ def scrub(text: str) -> str:
 def clean(data: Any, key: str = "") -> Any:
     """Scrub every string of a JSON-like value; a string under a secret-looking key is dropped whole."""
     if isinstance(data, str):
-        return MARK if key and _SECRET_KEY.search(key) and data else scrub(data)
+        return MARK if key and _SECRET_KEY.search(key) and data else scrub(strip_ansi(data))
     if isinstance(data, dict):
         return {scrub(str(k)): clean(v, str(k)) for k, v in data.items()}
     if isinstance(data, list | tuple):

@@ -334,6 +334,15 @@ def test_render_text_highlights_the_matched_part() -> None:
     assert "\x1b[" in colored and "\x1b[" not in plain
 
 
+def test_render_text_keeps_the_logs_escape_sequences_off_the_terminal() -> None:
+    """A log's colour codes, cursor moves and carriage returns are the Space's, not ours to replay."""
+    d = diagnose(runtime={"stage": "BUILD_ERROR"}, build_log=[
+        "\x1b[31mE: Package 'libgl1-mesa-glx' has no installation candidate\x1b[0m\r\x1b[2K\x1b]0;title\x07"])
+    plain = render_text(d, color=False)
+    assert d.branch == "apt_package" and "\x1b" not in plain and "\r" not in plain and "\x07" not in plain
+    assert "E: Package 'libgl1-mesa-glx' has no installation candidate" in plain
+
+
 def test_large_logs_are_bounded_and_fast() -> None:
     noise = [f"Downloading shard {i}: 45%|████      | 2.1G/4.6G [00:10<00:12, 200MB/s]" for i in range(100_000)]
     evidence = Evidence.from_dict({"space_id": "a/b", "runtime": {"stage": "RUNTIME_ERROR"},

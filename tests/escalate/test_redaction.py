@@ -126,3 +126,14 @@ def test_tokens_are_redacted_before_logs_are_cut() -> None:
     for fmt in FORMATS:
         text = render_ticket(context, fmt)
         assert "hf_A1b2" not in text and token[:12] not in text
+
+
+def test_terminal_escape_sequences_do_not_reach_a_ticket() -> None:
+    """Colour codes from a build log are noise to support, and a hazard in a terminal or an email client."""
+    sample = copy.deepcopy(SAMPLES["apt_package"])
+    sample["build_log"] = [*sample.get("build_log", []), "\x1b[1;31mE: Unable to locate package foo\x1b[0m\x1b]0;t\x07"]
+    context = build_context(Evidence.from_dict(sample), sample["diagnosis"], records=[], now=NOW)
+    for fmt in FORMATS:
+        text = render_ticket(context, fmt)
+        assert "\x1b" not in text and "\\u001b" not in text and "\x07" not in text, fmt
+        assert "E: Unable to locate package foo" in text, fmt
