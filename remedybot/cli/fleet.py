@@ -58,12 +58,18 @@ def fleet_scan(
         output.hint("check the name, or run 'hf auth login' to see private Spaces")
     else:
         output.result(render_table(scan))
-        worst = next((r for r in scan.failing if r.diagnosis.branch != "platform_incident"), None)
-        if scan.incidents or (scan.failing and worst is None):
+        branches = [r.diagnosis.branch for r in scan.failing]
+        if "platform_incident" in branches:
             output.hint(f"Spaces hit by a platform incident need no fix: wait, then scan again (or 'remedybot watch "
                         f"{owner}')")
-        if worst is not None:
-            output.hint(f"run 'remedybot fix {worst.space_id} --dry-run' to see the plan for the most urgent one")
+        blocked = next((r for r in scan.failing if r.diagnosis.branch == "policy_block"), None)
+        if blocked is not None:
+            output.hint(f"a policy block is lifted only by Hugging Face: 'remedybot report {blocked.space_id}' "
+                        "writes the ticket")
+        fixable = next((r for r in scan.failing if r.diagnosis.branch not in ("platform_incident", "policy_block")),
+                       None)
+        if fixable is not None:
+            output.hint(f"run 'remedybot fix {fixable.space_id} --dry-run' to see the plan for the most urgent one")
     raise typer.Exit(int(scan_exit_code(scan)))
 
 

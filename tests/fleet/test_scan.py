@@ -31,6 +31,10 @@ def test_scan_demo_lists_every_demo_space_with_its_branch(sandbox: Sandbox) -> N
         assert rows[space][2] == branch, rows[space]
     assert f"{len(expected)} Spaces of 'demo': {len(expected) - 1} failing, 1 healthy" in result.out
     assert result.out.splitlines()[0].split()[:3] == ["SPACE", "STAGE", "BRANCH"]
+    # the hints send the block to support and the first Space a plan can act on to `fix`
+    assert "remedybot report demo/policy-block" in result.err
+    assert "remedybot fix demo/policy-block" not in result.err
+    assert "remedybot fix demo/unknown --dry-run" in result.err
 
 
 def test_scan_json_is_a_list_of_diagnoses_sorted_by_severity(sandbox: Sandbox) -> None:
