@@ -299,6 +299,18 @@ def test_restart_503_with_crash_clues_is_a_crash_not_a_wedge() -> None:
     assert "wedged_space" in {a.branch for a in d.alternatives}
 
 
+def test_a_rich_boxed_traceback_is_a_crash() -> None:
+    """typer/rich print tracebacks in a box, and the exception may not end in "Error"."""
+    d = diagnose(runtime={"stage": "RUNTIME_ERROR"}, run_log=[
+        "╭───────────────────── Traceback (most recent call last) ─────────────────────╮",
+        "│ /home/user/app/app.py:12 in <module>                                         │",
+        "╰──────────────────────────────────────────────────────────────────────────────╯",
+        "ConnectTimeout: HTTPSConnectionPool(host='example.org', port=443): Max retries exceeded"])
+    assert d.branch == "startup_crash"
+    assert d.culprit.get("exception") == "ConnectTimeout"
+    assert d.evidence[0].line == 4
+
+
 def test_running_space_with_clean_log_is_healthy() -> None:
     d = diagnose(runtime={"stage": "RUNNING"}, run_log=["===== Application Startup at 2026-01-01 =====",
                                                         "* Running on local URL:  http://0.0.0.0:7860"])
