@@ -364,6 +364,7 @@ def app_file_missing(ctx: Context) -> list[Finding]:
 
 # -- stage and time -------------------------------------------------------------------
 
+_STEP_FAILED = re.compile(r"(?:Job|Build) failed with exit code:? *[1-9]\d*", re.I)
 _QUEUED = re.compile(r"^(=====.*=====|\s*|Build [Qq]ueued.*|Waiting for .*|Preparing.*|Scheduling.*)$")
 
 
@@ -375,6 +376,8 @@ def build_not_progressing(ctx: Context) -> list[Finding]:
     scale = 0.75 if ctx.stage == "BUILD_ERROR" else 1.0
     if src is None and ctx.stage == "BUILD_ERROR":
         return []
+    if ctx.stage == "BUILD_ERROR" and _STEP_FAILED.search(ctx.evidence.error_message or ""):
+        return []  # a build step ran and exited non-zero: its output is lost, not absent (a generic exit code)
     if src is None:
         why = ctx.evidence.missing.get("build_log")
         text = f"{ctx.stage} (build log not collected{': ' + why if why else ''})"
@@ -388,6 +391,31 @@ def build_not_progressing(ctx: Context) -> list[Finding]:
     return [Finding("build_log", header + 1, src.lines[header], None, {}, scale=scale)]
 
 
+def starting_without_output(ctx: Context) -> list[Finding]:
+    """Starting, and the app has printed nothing since its start-up header (or no run log was readable).
+
+    Stage-only evidence, like a silent build: the Space never became healthy and nothing says why.
+    Anything the app did print goes to the specific checks instead (ports, slow start, a crash).
+    """
+    if ctx.stage not in ("APP_STARTING", "RUNNING_APP_STARTING"):
+        return []
+    src = ctx.get("run_log")
+    if src is None:
+        why = ctx.evidence.missing.get("run_log")
+        return [Finding("runtime.stage", 1, f"{ctx.stage} (run log not collected{': ' + why if why else ''})",
+                        None, {})]
+    body = [src.lines[i] for i in range(src.segment_start, len(src.lines))]
+    if any(line.strip() and not line.startswith("=====") for line in body):
+        return []
+    header = next((i for i in range(src.segment_start, len(src.lines)) if src.lines[i].startswith("=====")), None)
+    if header is None:
+        return [Finding("runtime.stage", 1, f"{ctx.stage} (run log empty)", None, {})]
+    elapsed = _starting_for(ctx, src.lines[header])
+    if elapsed is not None and elapsed <= _startup_timeout(ctx):
+        return []  # started recently: still inside its start-up window, nothing to say yet
+    return [Finding("run_log", header + 1, src.lines[header], None, {})]
+
+
 _STAMP = re.compile(r"===== Application Startup at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|s|min|hour|hours|minutes|seconds)?\s*$")
 
@@ -398,20 +426,29 @@ def startup_too_long(ctx: Context) -> list[Finding]:
     if ctx.stage not in ("APP_STARTING", "RUNNING_APP_STARTING") or src is None or not ctx.evidence.collected_at:
         return []
     index = src.segment_start
-    mo = _STAMP.search(src.lines[index]) if index < len(src.lines) else None
-    if mo is None:
+    elapsed = _starting_for(ctx, src.lines[index]) if index < len(src.lines) else None
+    timeout = _startup_timeout(ctx)
+    if elapsed is None or elapsed <= timeout:
         return []
+    return [Finding("run_log", index + 1, src.lines[index], None,
+                    {"starting_minutes": int(elapsed // 60), "timeout_minutes": int(timeout // 60)})]
+
+
+def _starting_for(ctx: Context, header: str) -> float | None:
+    """Seconds from the run log's start-up header to the time the evidence was collected, if both are known."""
+    mo = _STAMP.search(header)
+    if mo is None or not ctx.evidence.collected_at:
+        return None
     try:
         started = datetime.fromisoformat(mo.group(1) + "+00:00")
         now = datetime.fromisoformat(ctx.evidence.collected_at.replace("Z", "+00:00"))
     except ValueError:
-        return []
-    timeout = _duration(ctx.meta.get("startup_duration_timeout")) or DEFAULT_STARTUP_TIMEOUT
-    elapsed = (now - started).total_seconds()
-    if elapsed <= timeout:
-        return []
-    return [Finding("run_log", index + 1, src.lines[index], None,
-                    {"starting_minutes": int(elapsed // 60), "timeout_minutes": int(timeout // 60)})]
+        return None
+    return (now - started).total_seconds()
+
+
+def _startup_timeout(ctx: Context) -> float:
+    return _duration(ctx.meta.get("startup_duration_timeout")) or DEFAULT_STARTUP_TIMEOUT
 
 
 def _duration(value: Any) -> float | None:
@@ -462,6 +499,7 @@ CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "app_file_missing": app_file_missing,
     "build_not_progressing": build_not_progressing,
     "startup_too_long": startup_too_long,
+    "starting_without_output": starting_without_output,
     "fleet_same_failure": fleet_same_failure,
     "storage_over_limit": storage_over_limit,
 }

@@ -38,7 +38,10 @@ FIELDS = ("build_log", "run_log", "error_message", "abuse", "push_error", "resta
           "info.disabled")
 # Python checks a matcher can name (remedybot.catalog.checks.CHECKS holds the code).
 CHECKS = ("app_port_mismatch", "localhost_bind", "sdk_version_unknown", "readme_invalid", "app_file_missing",
-          "build_not_progressing", "startup_too_long", "fleet_same_failure", "storage_over_limit")
+          "build_not_progressing", "startup_too_long", "starting_without_output", "fleet_same_failure",
+          "storage_over_limit")
+# Checks that read only the stage and the absence of output: their signatures rank as stage-only evidence.
+STAGE_CHECKS = ("build_not_progressing", "starting_without_output")
 CULPRIT_SOURCES = ("runtime.hardware.requested", "runtime.hardware.current", "info.sdk", "front_matter.sdk_version",
                    "front_matter.app_file", "front_matter.python_version")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
@@ -133,6 +136,9 @@ class Example(_Strict):
     evidence: dict[str, Any]
     note: str | None = None
     culprit: dict[str, Any] | None = None  # expected culprit keys/values, checked by the tests
+    # A signature that is a runner-up by design (the other reading of the same evidence) names the
+    # branch that wins instead; the tests then expect the signature among the alternatives.
+    runner_up_to: str | None = None
 
     @field_validator("evidence")
     @classmethod
@@ -228,7 +234,7 @@ class Signature(_Strict):
         """0 platform, 1 policy, 2 specific failure, 3 stage-only evidence."""
         if self.branch in TIERS:
             return TIERS[self.branch]
-        stage_only = all(m.field == "stage" or m.check in ("build_not_progressing",) for m in self.match)
+        stage_only = all(m.field == "stage" or m.check in STAGE_CHECKS for m in self.match)
         return 3 if stage_only else 2
 
 

@@ -16,6 +16,10 @@ from remedybot.evidence import Evidence
 DATA = Path(__file__).resolve().parents[1] / "data"
 CORPUS = [json.loads(line) for name in ("corpus_dev.jsonl", "extra_cases.jsonl")
           for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+# Cases collected after the catalog was written, measured as a set, misses included: four are Spaces
+# that showed RUNNING with clean logs while their users saw them stuck, which no evidence field can show.
+MORE = [json.loads(line) for line in (DATA / "more_cases.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()]
 PIP_NOTICE = ["", "[notice] A new release of pip is available: 24.0 -> 25.3",
               "[notice] To update, run: pip install --upgrade pip"]
 
@@ -47,9 +51,11 @@ def test_corpus_accuracy_figure() -> None:
            if line.strip()]
     dev_in, dev_exact, dev_text = _figure(dev)
     all_in, _, all_text = _figure(CORPUS)
-    ACCURACY["corpus"] = f"shared dev corpus {dev_text}; with our own research cases {all_text}"
+    more_in, _, more_text = _figure(MORE)
+    ACCURACY["corpus"] = (f"shared dev corpus {dev_text}; with our own research cases {all_text}; "
+                          f"later research cases {more_text}")
     print(f"\nclassifier accuracy: {ACCURACY['corpus']}")
-    assert dev_in >= 0.9 and all_in >= 0.9 and dev_exact >= 0.9
+    assert dev_in >= 0.9 and all_in >= 0.9 and dev_exact >= 0.9 and more_in >= 0.9
 
 
 # -- the last fatal line wins; noise never decides ----------------------------------------
@@ -309,6 +315,17 @@ def test_a_rich_boxed_traceback_is_a_crash() -> None:
     assert d.branch == "startup_crash"
     assert d.culprit.get("exception") == "ConnectTimeout"
     assert d.evidence[0].line == 4
+
+
+def test_a_silent_start_is_unhealthy_only_once_its_start_up_window_has_passed() -> None:
+    header = "===== Application Startup at 2026-01-10 10:00:00 ====="
+    late = diagnose(runtime={"stage": "APP_STARTING"}, run_log=[header, ""], collected_at="2026-01-10T10:45:00+00:00")
+    assert late.branch == "unhealthy_startup"  # silent, and past startup_duration_timeout too
+    assert late.evidence[0].source == "run_log" and late.evidence[0].text == header
+    early = diagnose(runtime={"stage": "APP_STARTING"}, run_log=[header, ""], collected_at="2026-01-10T10:02:00+00:00")
+    assert early.branch == "unknown"  # two minutes in: nothing to say yet
+    printing = diagnose(runtime={"stage": "APP_STARTING"}, run_log=["Loading model weights..."])
+    assert "starting_silently" not in {e.signature for e in printing.evidence}
 
 
 def test_running_space_with_clean_log_is_healthy() -> None:
