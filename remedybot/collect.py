@@ -73,6 +73,7 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
         pool.shutdown(wait=False, cancel_futures=True)
 
     info = results.get("info")
+    app_probe = _probe(hub, info, results.get("runtime"), missing)
     storage = None
     if info is not None:
         storage = {"used_storage": info.get("usedStorage")}
@@ -90,9 +91,26 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
         files=results.get("files"),
         commits=results.get("commits"),
         storage=storage,
+        app_probe=app_probe,
         collected_at=datetime.now(UTC).isoformat(),
         missing=missing,
     )
+
+
+def _probe(hub: Any, info: dict[str, Any] | None, runtime: Any, missing: dict[str, str]) -> dict[str, Any] | None:
+    """GET the app once when the Space says RUNNING: the runtime cannot show an app that stopped answering.
+
+    Sequential on purpose: only a RUNNING Space pays for it (one request), and only then is it evidence.
+    """
+    stage = runtime.get("stage") if isinstance(runtime, dict) else None
+    host = (info or {}).get("host")
+    if stage != "RUNNING" or not host:
+        return None
+    try:
+        return {"url": host, "status": hub.probe(host)}
+    except Exception as exc:  # evidence, never fatal
+        missing["app_probe"] = f"{type(exc).__name__}: {exc}"
+        return None
 
 
 def _info(hub: Any, space_id: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import yaml
 
 from remedybot.errors import UsageError
 
-_DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage")
+_DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage", "app_probe")
 _TEXT_KEYS = ("push_error", "restart_error", "collected_at")
 _LOG_KEYS = ("build_log", "run_log")
 
@@ -50,6 +50,9 @@ class Evidence:
     fleet: dict[str, Any] | None = None
     commits: list[dict[str, Any]] | None = None
     storage: dict[str, Any] | None = None
+    # The app URL probed once when the Space says RUNNING: {"url": ..., "status": "200" | "504" | "unreachable"}.
+    # RUNNING with an app that does not answer is the one failure the runtime itself does not show.
+    app_probe: dict[str, Any] | None = None
     collected_at: str | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
@@ -119,7 +122,7 @@ class Evidence:
         """The evidence-file JSON object; absent sources are left out, so files stay small."""
         out: dict[str, Any] = {"space_id": self.space_id}
         for key in ("info", "runtime", "build_log", "run_log", "status_page", "push_error", "restart_error",
-                    "files", "fleet", "commits", "storage", "collected_at"):
+                    "files", "fleet", "commits", "storage", "app_probe", "collected_at"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

@@ -27,7 +27,7 @@ MAX_LINE_CHARS = 2000
 SOURCE_NAMES = {"build_log": "build_log", "run_log": "run_log", "error_message": "runtime.errorMessage",
                 "abuse": "runtime.abuse",
                 "push_error": "push_error", "restart_error": "restart_error", "stage": "runtime.stage",
-                "status_page": "status_page", "info.disabled": "info.disabled"}
+                "status_page": "status_page", "info.disabled": "info.disabled", "app_probe": "app_probe"}
 _SEGMENT_HEADERS = {"build_log": "===== Build Queued at", "run_log": "===== Application Startup at"}
 
 
@@ -97,6 +97,9 @@ class Context:
         for name, text in texts.items():
             if isinstance(text, str) and text.strip():
                 self.sources[name] = _bounded(name, text.splitlines() or [text])
+        probe = evidence.app_probe
+        if isinstance(probe, dict) and probe.get("status"):
+            self.sources["app_probe"] = SourceText("app_probe", [f"GET {probe.get('url', 'app')} -> {probe['status']}"])
         if self.stage:
             self.sources["runtime.stage"] = SourceText("runtime.stage", [self.stage])
         if (evidence.info or {}).get("disabled"):

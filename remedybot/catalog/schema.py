@@ -35,7 +35,7 @@ STAGES = ("NO_APP_FILE", "CONFIG_ERROR", "BUILDING", "BUILD_ERROR", "RUNNING", "
           "DELETING", "STOPPED", "PAUSED", "APP_STARTING", "RUNNING_APP_STARTING", "SLEEPING")
 # Evidence fields a pattern matcher can read (plus files.<name or glob>).
 FIELDS = ("build_log", "run_log", "error_message", "abuse", "push_error", "restart_error", "stage", "status_page",
-          "info.disabled")
+          "info.disabled", "app_probe")
 # Python checks a matcher can name (remedybot.catalog.checks.CHECKS holds the code).
 CHECKS = ("app_port_mismatch", "localhost_bind", "sdk_version_unknown", "readme_invalid", "app_file_missing",
           "build_not_progressing", "startup_too_long", "starting_without_output", "fleet_same_failure",

@@ -118,7 +118,8 @@ class BuildResult:
 def apply_trigger(conditions: Mapping[str, Any], trigger: str) -> dict[str, Any]:
     """The conditions after `trigger` (idempotent): e.g. a factory rebuild clears `wedged`.
 
-    A plain restart clears nothing; `blocked_rule` is never cleared (only Hugging Face lifts a block).
+    A plain restart clears only what lives in the container (`app_hung`); `blocked_rule` is never
+    cleared (only Hugging Face lifts a block).
     """
     out = dict(conditions)
     for key in rules()["trigger_clears"].get(trigger, []):

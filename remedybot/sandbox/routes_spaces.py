@@ -174,6 +174,8 @@ def app_probe(ctx: Ctx, ns: str, name: str, path: str = "") -> Response:
     if repo is None or repo.space is None:
         return error_response(404, "Space not found")
     stage = ctx.state.runtime(repo)["stage"]
+    if stage in RUNNING_STAGES and repo.space.conditions.get("app_hung"):
+        return Response("upstream request timeout", status=504, mimetype="text/plain")  # the proxy gave up
     if stage in RUNNING_STAGES and not repo.space.paused:
         return Response(f"<html><body>{repo.repo_id} is running</body></html>", mimetype="text/html")
     return Response(f"Space is {stage}", status=503, mimetype="text/plain")

@@ -90,6 +90,7 @@ class Conditions(_Strict):
     startup_seconds: float | None = Field(default=None, ge=0)  # time to become healthy (downloads, ...)
     platform: Literal["registry_401"] | None = None  # fails the image push while an incident is active
     unknown: bool | None = None  # fails with "Exit code: ?" and no logs
+    app_hung: bool | None = None  # RUNNING, but the app URL times out (504); any new container clears it
 
 
 class LfsFile(_Strict):
