@@ -44,7 +44,7 @@ def test_packaged_catalog_loads_once_and_covers_every_failure_branch() -> None:
 def test_branch_table_has_meaning_and_next_step_for_every_branch() -> None:
     table = load_branches()
     assert set(table) == set(BRANCH_IDS)
-    assert "Hugging Face's side is holding it" in table["wedged_space"].meaning
+    assert "stuck on Hugging Face's side" in table["wedged_space"].meaning
     assert all(b.meaning and b.next_step for b in table.values())
 
 
