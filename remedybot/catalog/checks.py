@@ -392,7 +392,7 @@ def build_not_progressing(ctx: Context) -> list[Finding]:
 
 
 def starting_without_output(ctx: Context) -> list[Finding]:
-    """Starting, and the app has printed nothing since its start-up header (or no run log was readable).
+    """Starting, the app silent since its start-up header (past the start-up window), or no run log readable.
 
     Stage-only evidence, like a silent build: the Space never became healthy and nothing says why.
     Anything the app did print goes to the specific checks instead (ports, slow start, a crash).
@@ -409,7 +409,7 @@ def starting_without_output(ctx: Context) -> list[Finding]:
         return []
     header = next((i for i in range(src.segment_start, len(src.lines)) if src.lines[i].startswith("=====")), None)
     if header is None:
-        return [Finding("runtime.stage", 1, f"{ctx.stage} (run log empty)", None, {})]
+        return []  # not even the start-up header yet: the container is only now starting
     elapsed = _starting_for(ctx, src.lines[header])
     if elapsed is not None and elapsed <= _startup_timeout(ctx):
         return []  # started recently: still inside its start-up window, nothing to say yet

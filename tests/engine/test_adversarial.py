@@ -260,7 +260,7 @@ EMPTY_LOGS = {
     "NO_APP_FILE": "config_error", "CONFIG_ERROR": "config_error",
     "BUILDING": "wedged_space", "RUNNING_BUILDING": "wedged_space", "BUILD_ERROR": "wedged_space",
     "RUNNING": "healthy", "SLEEPING": "healthy",
-    "RUNTIME_ERROR": "unknown", "APP_STARTING": "unhealthy_startup", "RUNNING_APP_STARTING": "unhealthy_startup",
+    "RUNTIME_ERROR": "unknown", "APP_STARTING": "unknown", "RUNNING_APP_STARTING": "unknown",
     "PAUSED": "unknown", "STOPPED": "unknown", "DELETING": "unknown",
 }
 
@@ -277,8 +277,8 @@ def test_empty_logs_at_each_stage(stage: str | None, logs: dict[str, list[str]])
     expected = EMPTY_LOGS.get(stage or "", "unknown")
     assert d.branch == expected, d.to_dict()
     assert all(e.source not in ("build_log", "run_log") for e in d.evidence)  # nothing to cite in an empty log
-    if expected in ("unknown", "unhealthy_startup"):
-        assert d.confidence_label == "low"  # a silent start: stage-only, said without confidence
+    if expected == "unknown":
+        assert d.confidence_label == "low"
     if expected == "wedged_space" and stage == "BUILD_ERROR":
         assert d.confidence_label == "medium"  # failed with no output: a wedge, but said less surely
 
