@@ -126,6 +126,7 @@ _ROUTES = [
     (re.compile(r"^/_sandbox/status/"), "status_page"),
     (re.compile(r"/commits/"), "commits"),
     (re.compile(r"^/spaces/.+/resolve/"), "files (one GET per config file)"),
+    (re.compile(r"^/_sandbox/app/"), "app probe (only when the Space says RUNNING)"),
 ]
 
 
@@ -163,8 +164,9 @@ def bench_requests() -> None:
               f"(statuses {dict(sorted(statuses.items()))})")
         for label, n in by_route.items():
             print(f"    {n:2d}  {label}")
+        running = sorted(k for k, v in counts.items() if v == max(counts.values()))
         print(f"  across the {len(counts)} demo Spaces: min {min(counts.values())}, max {max(counts.values())} "
-              f"requests per diagnosis")
+              f"requests per diagnosis (max: {', '.join(running)})")
         before = len(sb.app.request_log)
         quiet = (contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()))
         with quiet[0], quiet[1], contextlib.suppress(SystemExit):  # the CLI always exits with its code
