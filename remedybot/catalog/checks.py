@@ -366,6 +366,22 @@ def app_file_missing(ctx: Context) -> list[Finding]:
 
 _STEP_FAILED = re.compile(r"(?:Job|Build) failed with exit code:? *[1-9]\d*", re.I)
 _QUEUED = re.compile(r"^(=====.*=====|\s*|Build [Qq]ueued.*|Waiting for .*|Preparing.*|Scheduling.*)$")
+_SILENT = re.compile(r"^(=====.*|\s*)$")  # a run log with nothing but its start-up header and blank lines
+
+
+def _not_collected(ctx: Context, key: str, scale: float = 1.0) -> list[Finding]:
+    """The stage alone, when the log that would say more could not be read (with the reason, if known)."""
+    why = ctx.evidence.missing.get(key)
+    text = f"{ctx.stage} ({key.replace('_', ' ')} not collected{': ' + why if why else ''})"
+    return [Finding("runtime.stage", 1, text, None, {}, scale=scale)]
+
+
+def _silent_since_header(src: SourceText, quiet: re.Pattern[str]) -> tuple[bool, int | None]:
+    """Whether the current segment holds only `quiet` lines, and the index of its "=====" header if any."""
+    rows = range(src.segment_start, len(src.lines))
+    if any(not quiet.match(src.lines[i]) for i in rows):
+        return False, None
+    return True, next((i for i in rows if src.lines[i].startswith("=====")), None)
 
 
 def build_not_progressing(ctx: Context) -> list[Finding]:
@@ -379,13 +395,10 @@ def build_not_progressing(ctx: Context) -> list[Finding]:
     if ctx.stage == "BUILD_ERROR" and _STEP_FAILED.search(ctx.evidence.error_message or ""):
         return []  # a build step ran and exited non-zero: its output is lost, not absent (a generic exit code)
     if src is None:
-        why = ctx.evidence.missing.get("build_log")
-        text = f"{ctx.stage} (build log not collected{': ' + why if why else ''})"
-        return [Finding("runtime.stage", 1, text, None, {}, scale=0.7)]
-    body = [src.lines[i] for i in range(src.segment_start, len(src.lines))]
-    if any(not _QUEUED.match(line) for line in body):
+        return _not_collected(ctx, "build_log", scale=0.7)
+    silent, header = _silent_since_header(src, _QUEUED)
+    if not silent:
         return []
-    header = next((i for i in range(src.segment_start, len(src.lines)) if src.lines[i].startswith("=====")), None)
     if header is None:
         return [Finding("runtime.stage", 1, f"{ctx.stage} (build log empty)", None, {}, scale=scale)]
     return [Finding("build_log", header + 1, src.lines[header], None, {}, scale=scale)]
@@ -401,15 +414,10 @@ def starting_without_output(ctx: Context) -> list[Finding]:
         return []
     src = ctx.get("run_log")
     if src is None:
-        why = ctx.evidence.missing.get("run_log")
-        return [Finding("runtime.stage", 1, f"{ctx.stage} (run log not collected{': ' + why if why else ''})",
-                        None, {})]
-    body = [src.lines[i] for i in range(src.segment_start, len(src.lines))]
-    if any(line.strip() and not line.startswith("=====") for line in body):
-        return []
-    header = next((i for i in range(src.segment_start, len(src.lines)) if src.lines[i].startswith("=====")), None)
-    if header is None:
-        return []  # not even the start-up header yet: the container is only now starting
+        return _not_collected(ctx, "run_log")
+    silent, header = _silent_since_header(src, _SILENT)
+    if not silent or header is None:
+        return []  # the app printed something (the specific checks read it), or it has not even started
     elapsed = _starting_for(ctx, src.lines[header])
     if elapsed is not None and elapsed <= _startup_timeout(ctx):
         return []  # started recently: still inside its start-up window, nothing to say yet

@@ -58,8 +58,7 @@ def fleet_scan(
         output.hint("check the name, or run 'hf auth login' to see private Spaces")
     else:
         output.result(render_table(scan))
-        branches = [r.diagnosis.branch for r in scan.failing]
-        if "platform_incident" in branches:
+        if any(r.diagnosis.branch == "platform_incident" for r in scan.failing):
             output.hint(f"Spaces hit by a platform incident need no fix: wait, then scan again (or 'remedybot watch "
                         f"{owner}')")
         blocked = next((r for r in scan.failing if r.diagnosis.branch == "policy_block"), None)
