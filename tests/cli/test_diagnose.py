@@ -27,6 +27,7 @@ from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.server import Sandbox
 
 EXIT_HEALTHY, EXIT_FAILED, EXIT_USAGE, EXIT_NO_MATCH, EXIT_UNHEALTHY = 0, 1, 2, 5, 7
+# Fake tokens in the Hub's token shape: sandbox users or deliberately wrong ones, never valid on huggingface.co.
 READER_TOKEN = "hf_readonly0123456789abcdef0123456789"
 WRONG_TOKEN = "hf_notavalidtoken0123456789abcdef0123"
 

@@ -178,7 +178,7 @@ def test_bad_input_one_line_errors(sandbox: Sandbox, tmp_path: Path, monkeypatch
     (tmp_path / "junk.json").write_text("{not json")
     junk = run("apply", str(tmp_path / "junk.json"))
     assert junk.code == 2 and "malformed" in junk.err_lines[0]
-    monkeypatch.setenv("HF_TOKEN", "hf_thisisnotavalidtokenatallxxxxxx")
+    monkeypatch.setenv("HF_TOKEN", "hf_thisisnotavalidtokenatallxxxxxx")  # a fake, deliberately wrong token
     wrong = run("fix", "demo/wedged-space", "--dry-run")
     assert wrong.code == 1 and len(wrong.err_lines) <= 2
     assert "hf_thisisnotavalidtoken" not in wrong.err + wrong.out

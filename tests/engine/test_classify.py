@@ -346,6 +346,7 @@ def test_confidence_scale_labels() -> None:
 
 def test_json_shape_and_redaction() -> None:
     d = diagnose(runtime={"stage": "RUNTIME_ERROR"}, run_log=[
+        # a fake token (the shape redaction must catch)
         "calling with token hf_abcdefghijklmnopqrstuvwxyz0123", "KeyError: 'HF_TOKEN'"])
     data = json.loads(json.dumps(d.to_dict()))
     assert {"space_id", "branch", "confidence", "evidence", "alternatives", "culprit", "next_step"} <= set(data)

@@ -251,6 +251,7 @@ def test_errors_have_the_real_types(sandbox) -> None:
         good.space_info("demo/does-not-exist")
     with pytest.raises(RepositoryNotFoundError):
         good.get_space_runtime("nobody/nothing")
+    # This file's hf_... strings are fakes: wrong tokens or the sandbox users' own, never valid on huggingface.co.
     bad = HfApi(endpoint=sandbox.endpoint, token="hf_wrongwrongwrongwrongwrongwrong")
     with pytest.raises(HfHubHTTPError) as exc:
         bad.whoami()
