@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from remedybot.catalog.schema import load_catalog
-from remedybot.classify import classify
-from remedybot.evidence import Evidence
+from remedybot.diagnose.catalog.schema import load_catalog
+from remedybot.diagnose.classify import classify
+from remedybot.model.evidence import Evidence
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 REPEAT = 5

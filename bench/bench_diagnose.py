@@ -58,7 +58,7 @@ TAIL = ["E: Package 'libgl1-mesa-glx' has no installation candidate",
 
 def sources(hub: Any, space_id: str) -> dict[str, Callable[[], Any]]:
     """The sources exactly as collect.collect_evidence builds them (same functions, same bounds)."""
-    from remedybot import collect
+    from remedybot.diagnose import collect
     from remedybot.hub import log_tail
 
     bound = min(collect.SOURCE_TIMEOUT, 10.0)
@@ -83,7 +83,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def bench_collection(repeat: int) -> None:
-    from remedybot.collect import collect_evidence
+    from remedybot.diagnose.collect import collect_evidence
     from remedybot.hub import Hub
     from remedybot.sandbox.faults import FaultInjector, FaultSpec
     from remedybot.sandbox.server import Sandbox
@@ -138,10 +138,10 @@ def bench_requests() -> None:
     import contextlib
     import io
 
-    from remedybot.catalog.schema import BRANCH_IDS
-    from remedybot.classify import classify
     from remedybot.cli.app import main as cli_main
-    from remedybot.collect import collect_evidence
+    from remedybot.diagnose.catalog.schema import BRANCH_IDS
+    from remedybot.diagnose.classify import classify
+    from remedybot.diagnose.collect import collect_evidence
     from remedybot.hub import Hub
     from remedybot.sandbox.server import Sandbox
 
@@ -289,7 +289,7 @@ def to_ere(pattern: str) -> str | None:
 
 
 def catalog_patterns(field: str) -> list[tuple[str, str]]:
-    from remedybot.catalog.schema import load_catalog
+    from remedybot.diagnose.catalog.schema import load_catalog
 
     return [(s.id, m.pattern) for s in load_catalog().signatures for m in s.match
             if m.field == field and m.pattern is not None]
@@ -334,11 +334,11 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict[
 
 def child(mode: str, arg: str) -> None:
     """Measurements that need a process of their own (for an honest peak RSS)."""
-    import remedybot.catalog.scan as scan
-    from remedybot.catalog.schema import load_catalog
-    from remedybot.classify import classify
-    from remedybot.evidence import Evidence
+    import remedybot.diagnose.catalog.scan as scan
+    from remedybot.diagnose.catalog.schema import load_catalog
+    from remedybot.diagnose.classify import classify
     from remedybot.hub import Hub, log_tail
+    from remedybot.model.evidence import Evidence
 
     load_catalog()
     classify(Evidence(space_id="warm/up", build_log=TAIL))  # compiles the regexes, as any earlier call would
@@ -368,7 +368,7 @@ def child(mode: str, arg: str) -> None:
 
 
 def bench_big_log(megabytes: int) -> None:
-    from remedybot.catalog.scan import MAX_SCAN_LINES
+    from remedybot.diagnose.catalog.scan import MAX_SCAN_LINES
 
     grep = shutil.which("grep")
     pats = catalog_patterns("build_log")
@@ -451,7 +451,7 @@ def bench_big_log(megabytes: int) -> None:
 
 def example_lines() -> list[str]:
     """Every build_log line of the catalog's real examples (the lines the patterns were written for)."""
-    from remedybot.catalog.schema import load_catalog
+    from remedybot.diagnose.catalog.schema import load_catalog
 
     lines: list[str] = []
     for s in load_catalog().signatures:

@@ -80,9 +80,9 @@ def contender(name: str, repo: Path) -> dict[str, float]:
     phases: dict[str, float] = {}
     start = time.perf_counter()
     if name == "remedybot":
-        from remedybot.storage import gitio
-        from remedybot.storage.inventory import analyze
-        from remedybot.storage.slim import strip_history
+        from remedybot.remedy.storage import gitio
+        from remedybot.remedy.storage.inventory import analyze
+        from remedybot.remedy.storage.slim import strip_history
 
         tips = {b for sha in set(gitio.refs(repo).values()) for b in gitio.tree_blobs(repo, sha).values()}
         blobs = [b["blob_id"] for b in analyze(repo, tips) if not b["at_tip"] and b["size"] >= THRESHOLD]

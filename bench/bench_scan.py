@@ -85,7 +85,7 @@ def serve(conn: Any, total: int, failing_share: float, latency: float) -> None:
 
 
 def measure(conn: Any, label: str, **options: Any) -> dict[str, Any]:
-    from remedybot.fleet import scan_fleet
+    from remedybot.fleet.scan import scan_fleet
     from remedybot.hub import Hub
 
     conn.send(("mark", None))
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"fleet: {args.spaces} Spaces of 'demo' ({len(ready['failing'])} made to fail: wedged, no capacity, "
               f"out of memory, unexplained crash), created in {ready['seconds']:.1f} s; sandbox in its own process")
         print(f"latency: every Hub request delayed by {args.latency * 1000:g} ms (sandbox latency fault, rate 1.0)")
-        from remedybot.fleet import scan_fleet
+        from remedybot.fleet.scan import scan_fleet
         from remedybot.hub import Hub
 
         scan_fleet(Hub(), "demo", concurrency=args.concurrency)  # warm-up: imports, catalog, connections

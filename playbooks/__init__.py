@@ -25,7 +25,7 @@ from remedybot.playbooks import (
     watch_status,
 )
 
-from remedybot.playbook import check_playbook
+from remedybot.remedy.playbook import check_playbook
 
 PLAYBOOKS: list[ModuleType] = [
     watch_status,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from remedybot.edits import EditError, aptfiles, names
-from remedybot.edits.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.model.plan import Step
+from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
 
 ID = "apt_package_fix"
 BRANCHES = ("apt_package",)

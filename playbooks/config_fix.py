@@ -22,10 +22,10 @@ import re
 from typing import Any
 
 from remedybot.edits import EditError, frontmatter, names, pycode
-from remedybot.edits.commit import advice, apply_step, current_files, file_step, step_done
 from remedybot.edits.lines import eol
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.model.plan import Step
+from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
 
 ID = "config_fix"
 BRANCHES = ("config_error",)

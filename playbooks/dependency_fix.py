@@ -18,9 +18,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from remedybot.edits import EditError, dockerfile, frontmatter, names, requirements
-from remedybot.edits.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.model.plan import Step
+from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
 
 ID = "dependency_fix"
 BRANCHES = ("dependency",)
@@ -125,7 +125,7 @@ def _sdk_version(ctx: PlanContext, wrong: str) -> Step:
 
 
 def _python_version(ctx: PlanContext, requires: str) -> Step:
-    from remedybot.evidence import front_matter
+    from remedybot.model.evidence import front_matter
 
     good_table = names.known_good()["python"]
     current = str(front_matter(ctx.evidence)["meta"].get("python_version") or good_table["default"])

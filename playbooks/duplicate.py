@@ -9,8 +9,8 @@ the whole history, and with it the size problem (hub-api.md §11).
 
 from __future__ import annotations
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_DUPLICATE, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_DUPLICATE, Outcome, PlanContext, RunContext, step
 
 ID = "duplicate"
 BRANCHES = ("wedged_space",)

@@ -7,8 +7,8 @@ a policy block it is the whole plan: remedybot never works around a block.
 
 from __future__ import annotations
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_ESCALATE, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_ESCALATE, Outcome, PlanContext, RunContext, step
 
 ID = "escalate"
 BRANCHES = ("platform_incident", "wedged_space", "capacity", "startup_crash", "port_mismatch", "policy_block",

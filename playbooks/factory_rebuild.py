@@ -8,8 +8,8 @@ builds on a struggling builder.
 
 from __future__ import annotations
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FACTORY, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_FACTORY, Outcome, PlanContext, RunContext, step
 
 ID = "factory_rebuild"
 BRANCHES = ("wedged_space",)

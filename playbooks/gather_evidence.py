@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
 
 ID = "gather_evidence"
 BRANCHES = ("unknown", "startup_crash")
@@ -35,7 +35,7 @@ def apply(s: Step, run: RunContext) -> Outcome:
             for which in ("build", "run")}
     path = run.audit.path.parent / f"logs-{space.replace('/', '--')}-{run.plan.fingerprint[:12]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    from remedybot.redact import redact_data
+    from remedybot.core.redact import redact_data
 
     path.write_text(json.dumps(redact_data(logs), indent=1))
     return Outcome("done", f"saved {sum(len(v) for v in logs.values())} log lines to {path}",

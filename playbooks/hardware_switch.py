@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_HARDWARE, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_HARDWARE, Outcome, PlanContext, RunContext, step
 
 ID = "hardware_switch"
 BRANCHES = ("capacity", "resource_limit")

@@ -14,8 +14,8 @@ whether it already took effect, so a run killed at any point resumes.
 
 from __future__ import annotations
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_STORAGE, Outcome, PlanContext, RunContext
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_STORAGE, Outcome, PlanContext, RunContext
 
 ID = "history_slim"
 BRANCHES = ("repo_too_large",)
@@ -23,13 +23,13 @@ ORDER = ORDER_STORAGE
 
 
 def plan(ctx: PlanContext) -> list[Step]:
-    from remedybot.storage.planning import build_steps
+    from remedybot.remedy.storage.planning import build_steps
 
     return build_steps(ctx)
 
 
 def apply(s: Step, run: RunContext) -> Outcome:
-    from remedybot.storage.steps import OPS
+    from remedybot.remedy.storage.steps import OPS
 
     outcome = OPS[s.params["op"]](s, run)
     outcome.data.setdefault("op", s.params["op"])
@@ -40,7 +40,7 @@ def apply(s: Step, run: RunContext) -> Outcome:
 
 
 def done(s: Step, run: RunContext) -> bool:
-    from remedybot.storage.steps import DONE
+    from remedybot.remedy.storage.steps import DONE
 
     check = DONE.get(s.params["op"])
     return bool(check and check(s, run))

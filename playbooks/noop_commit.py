@@ -13,8 +13,8 @@ import base64
 import tempfile
 from typing import Any
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_NOOP, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_NOOP, Outcome, PlanContext, RunContext, step
 
 ID = "noop_commit"
 BRANCHES = ("wedged_space",)
@@ -48,7 +48,7 @@ def _git_env(run: RunContext) -> dict[str, str]:
 def apply(s: Step, run: RunContext) -> Outcome:
     import git  # GitPython, imported here so the CLI starts fast
 
-    from remedybot.errors import HubError
+    from remedybot.core.errors import HubError
 
     space = run.plan.space_id
     url = f"{run.hub.endpoint}/spaces/{space}"

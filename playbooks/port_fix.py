@@ -13,9 +13,9 @@ mismatch, the one planned is the smallest the evidence supports, one line:
 from __future__ import annotations
 
 from remedybot.edits import EditError, dockerfile, frontmatter, pycode
-from remedybot.edits.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.model.plan import Step
+from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
 
 ID = "port_fix"
 BRANCHES = ("port_mismatch",)

@@ -6,8 +6,8 @@ platform blip). It cannot clear a wedged builder: that needs factory_rebuild.
 
 from __future__ import annotations
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_RESTART, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_RESTART, Outcome, PlanContext, RunContext, step
 
 ID = "restart"
 BRANCHES = ("wedged_space", "capacity", "startup_crash")

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 
 from remedybot.edits import EditError, frontmatter, names, pycode
-from remedybot.edits.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.evidence import front_matter
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.model.evidence import front_matter
+from remedybot.model.plan import Step
+from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
 
 ID = "startup_fix"
 BRANCHES = ("unhealthy_startup",)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import time
 
-from remedybot.plan import Step
-from remedybot.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
+from remedybot.model.plan import Step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
 
 ID = "watch_status"
 BRANCHES = ("platform_incident",)

@@ -36,10 +36,11 @@ def test_wheel_layout(wheel: Path) -> None:
     assert "remedybot/playbooks/__init__.py" in names
     assert any(n.startswith("remedybot/templates/") for n in names)
     assert any(n.startswith("remedybot/sandbox/scenarios/") and n.endswith(".yaml") for n in names)
-    assert any(n.startswith("remedybot/catalog/") and n.endswith(".yaml") for n in names)
+    assert any(n.startswith("remedybot/diagnose/catalog/") and n.endswith(".yaml") for n in names)
     for table in ("pypi_names", "debian_packages", "known_good"):
         assert f"remedybot/edits/{table}.yaml" in names
-    assert "remedybot/storage/__init__.py" in names
+    for init in ROOT.glob("remedybot/**/__init__.py"):  # every stage package, however deep, is installed
+        assert init.relative_to(ROOT).as_posix() in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

@@ -1,7 +1,7 @@
 """Wires the command groups into one Typer app and translates errors once.
 
 Commands stay thin: they parse arguments, call the engine and print through
-`remedybot.output`. Heavy modules (huggingface_hub, GitPython, the sandbox)
+`remedybot.core.output`. Heavy modules (huggingface_hub, GitPython, the sandbox)
 are imported inside the command functions so `remedybot --help` stays fast.
 """
 
@@ -13,7 +13,7 @@ import sys
 import typer
 
 from remedybot import __version__
-from remedybot.errors import EXIT_CODE_HELP, ExitCode, RemedyError
+from remedybot.core.errors import EXIT_CODE_HELP, ExitCode, RemedyError
 
 app = typer.Typer(
     name="remedybot",
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="remedybot", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except RemedyError as exc:
-        from remedybot import output
+        from remedybot.core import output
 
         output.error(exc.message)
         if exc.hint:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        from remedybot import output
+        from remedybot.core import output
 
         output.error("Aborted.")
         sys.exit(int(ExitCode.REFUSED))
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
             show()
         sys.exit(int(ExitCode.USAGE) if getattr(exc, "exit_code", 2) == 2 else int(exc.exit_code))
     except Exception as exc:  # the unexpected: one line, never locals (they may hold a token)
-        from remedybot import output
+        from remedybot.core import output
 
         output.error(f"unexpected {type(exc).__name__}: {exc}")
         output.hint("run again with REMEDYBOT_DEBUG=1 for a traceback, and please report it")

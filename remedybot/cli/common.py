@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from remedybot.errors import NotImplementedYetError
+from remedybot.core.errors import NotImplementedYetError
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 AUDIT_LOG_OPT = typer.Option(None, "--audit-log", help="Append audit records to this JSONL file.",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from remedybot import output
 from remedybot.cli.app import app
 from remedybot.cli.common import JSON_OPT
-from remedybot.errors import ExitCode, UsageError
-from remedybot.space_id import parse_space_id
+from remedybot.core import output
+from remedybot.core.errors import ExitCode, UsageError
+from remedybot.model.space_id import parse_space_id
 
 
 def exit_code_for(diagnosis) -> ExitCode:
@@ -33,9 +33,9 @@ def diagnose_run(
 
     Exits 0 when the Space is healthy, 7 when it fails with a known cause, 5 when no known cause matched.
     """
-    from remedybot.classify import classify
-    from remedybot.diagnosis import render_text
-    from remedybot.evidence import Evidence
+    from remedybot.diagnose.classify import classify
+    from remedybot.model.diagnosis import render_text
+    from remedybot.model.evidence import Evidence
 
     if evidence is not None:
         if space is not None:
@@ -44,7 +44,7 @@ def diagnose_run(
     elif space is None:
         raise UsageError("Missing OWNER/SPACE (or --evidence FILE). Example: remedybot diagnose alice/my-demo")
     else:
-        from remedybot.collect import collect_evidence
+        from remedybot.diagnose.collect import collect_evidence
         from remedybot.hub import Hub
 
         ev = collect_evidence(Hub(), parse_space_id(space))

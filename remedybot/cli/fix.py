@@ -9,18 +9,18 @@ from pathlib import Path
 
 import typer
 
-from remedybot import output
 from remedybot.cli.app import app
 from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
-from remedybot.errors import ExitCode, UsageError, refusal
-from remedybot.space_id import parse_space_id
+from remedybot.core import output
+from remedybot.core.errors import ExitCode, UsageError, refusal
+from remedybot.model.space_id import parse_space_id
 
 STORAGE = "Storage (a Space over its storage limit)"
 
 
 def _engine(audit_log: Path | None):
-    from remedybot.audit import AuditLog, default_audit_path
-    from remedybot.ledger import Ledger, default_ledger_path
+    from remedybot.remedy.audit import AuditLog, default_audit_path
+    from remedybot.remedy.ledger import Ledger, default_ledger_path
 
     return AuditLog(audit_log or default_audit_path()), Ledger(default_ledger_path())
 
@@ -45,7 +45,7 @@ def _finish(result, plan, audit=None, plan_file=None) -> None:
         ticket = None
         if result.exit_code in (ExitCode.UNVERIFIED, ExitCode.FAILED) and audit is not None:
             # The Space is still down: leave the person holding the ticket for Hugging Face (issue 7).
-            from remedybot.escalate import escalate_after_run
+            from remedybot.escalate.context import escalate_after_run
 
             ticket = escalate_after_run(plan.space_id, audit=audit, plan_fingerprint=plan.fingerprint)
         output.hint(f"send the ticket to Hugging Face; 'remedybot report {plan.space_id} --format email' renders it "
@@ -87,9 +87,9 @@ def fix_run(
 ) -> None:
     """Diagnose, plan, ask, apply and verify."""
     from remedybot.hub import Hub
-    from remedybot.plan import render_plan
-    from remedybot.playbook import PlanOptions
-    from remedybot.workflow import fix_gate, plan_space
+    from remedybot.model.plan import render_plan
+    from remedybot.remedy.playbook import PlanOptions
+    from remedybot.remedy.workflow import fix_gate, plan_space
 
     space_id = parse_space_id(space)
     hub = Hub()
@@ -114,12 +114,12 @@ def fix_run(
         else:
             output.hint(f"nothing was changed. Save the plan with 'remedybot fix {space_id} --dry-run --out plan.json'")
         raise typer.Exit(int(ExitCode.OK))
-    from remedybot.apply import apply_plan
     from remedybot.playbooks import REGISTRY
+    from remedybot.remedy.apply import apply_plan
 
     audit, ledger = _engine(audit_log)
     if propose and out is None:  # `apply` of the saved plan follows the pull request later
-        from remedybot.edits.proposal import plan_path
+        from remedybot.remedy.proposal import plan_path
 
         out = plan_path(plan)
         plan.save(out)
@@ -135,7 +135,7 @@ def plan_approve(
     by: str = typer.Option(None, "--by", help="Who approves (default: your user name)."),
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
-    from remedybot.plan import Approval, Plan
+    from remedybot.model.plan import Approval, Plan
 
     plan = Plan.load(plan_file)
     if plan.compute_fingerprint() != plan.fingerprint:
@@ -167,11 +167,11 @@ def apply_run(
     audit_log: Path = AUDIT_LOG_OPT,
 ) -> None:
     """Apply the approved steps of a plan that is not stale."""
-    from remedybot.apply import apply_plan
     from remedybot.hub import Hub
-    from remedybot.plan import Plan
+    from remedybot.model.plan import Plan
     from remedybot.playbooks import REGISTRY
-    from remedybot.workflow import approved_gate
+    from remedybot.remedy.apply import apply_plan
+    from remedybot.remedy.workflow import approved_gate
 
     plan = Plan.load(plan_file)
     expect = parse_space_id(space) if space else None

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
-from remedybot import output
 from remedybot.cli.app import app
 from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
-from remedybot.errors import ExitCode, UsageError
+from remedybot.core import output
+from remedybot.core.errors import ExitCode, UsageError
 
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?$")
 CONCURRENCY_OPT = typer.Option(8, "--concurrency", help="Spaces diagnosed at once (each runs its own few "
@@ -42,7 +42,7 @@ def fleet_scan(
     Spaces failing the same way at once are reported as one platform incident.
     Exits 0 when every Space is healthy, 7 when some fail, 1 when some could not be read.
     """
-    from remedybot.fleet import progress_bar, render_table, scan_fleet
+    from remedybot.fleet.scan import progress_bar, render_table, scan_fleet
     from remedybot.hub import Hub
 
     owner = parse_owner(owner)
@@ -102,8 +102,8 @@ def fleet_watch(
     Cooldowns, budgets and the last-seen state live under $REMEDYBOT_HOME, so restarting watch
     never repeats an action. Exits (with --once) 0 when every Space is healthy, 7 when some still fail.
     """
-    from remedybot.policy import load_policy
-    from remedybot.watch import Watcher, check_webhook
+    from remedybot.fleet.policy import load_policy
+    from remedybot.fleet.watch import Watcher, check_webhook
 
     owner = parse_owner(owner)
     if auto not in (None, "none", "safe"):

@@ -20,9 +20,9 @@ def lint_run(
     Prints one finding per line, 'file:line: message [branch]', the branch being the failure the
     Hub would show.
     """
-    from remedybot import output
-    from remedybot.errors import UsageError
-    from remedybot.lint import lint_path
+    from remedybot.core import output
+    from remedybot.core.errors import UsageError
+    from remedybot.diagnose.lint import lint_path
 
     if not path.is_dir():
         raise UsageError(f"'{path}' is not a directory. Give the path of a Space checkout, e.g. 'remedybot lint .'.")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
-from remedybot import output
 from remedybot.cli.app import app
+from remedybot.core import output
 
 FORMAT_HELP = "email (to website@huggingface.co), forum (Spaces category), github, markdown or json."
 
@@ -34,11 +34,11 @@ def ticket_report(
                                    "text."),
 ) -> None:
     """Render a support ticket for a Space only Hugging Face can fix (what was tried included)."""
-    from remedybot.audit import AuditLog, default_audit_path
-    from remedybot.errors import UsageError
-    from remedybot.escalate import collect_context
-    from remedybot.space_id import parse_space_id
-    from remedybot.tickets import EXTENSIONS, render_ticket, write_ticket
+    from remedybot.core.errors import UsageError
+    from remedybot.escalate.context import collect_context
+    from remedybot.escalate.tickets import EXTENSIONS, render_ticket, write_ticket
+    from remedybot.model.space_id import parse_space_id
+    from remedybot.remedy.audit import AuditLog, default_audit_path
 
     if fmt not in EXTENSIONS:  # checked before any Hub call: a typo should not cost a diagnosis
         raise UsageError(f"Unknown --format '{fmt}'. Use one of: {', '.join(EXTENSIONS)}.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from remedybot.cli.app import app
-from remedybot.errors import UsageError
+from remedybot.core.errors import UsageError
 
 sandbox_app = typer.Typer(help="Run the embedded sandbox Hub (a local stand-in for huggingface.co).",
                           no_args_is_help=True)
@@ -68,6 +68,6 @@ def sandbox_serve(
 @app.command("demo")
 def demo_run() -> None:
     """Run the end-to-end demonstration on a fresh sandbox Hub."""
-    from remedybot.demo import run_demo
+    from remedybot.cli.demo import run_demo
 
     raise typer.Exit(run_demo())

@@ -93,7 +93,7 @@ def apt_near_miss(package: str) -> str | None:
 
 def gradio_versions() -> dict[str, Any]:
     """The released Gradio series (remedybot/catalog/versions.yaml, shared with the sdk_version check)."""
-    text = resources.files("remedybot.catalog").joinpath("versions.yaml").read_text(encoding="utf-8")
+    text = resources.files("remedybot.diagnose.catalog").joinpath("versions.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)["gradio"]
 
 

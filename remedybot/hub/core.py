@@ -15,10 +15,10 @@ from huggingface_hub import HfApi
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from remedybot import __version__
+from remedybot.core.redact import register_secret
 from remedybot.hub.errors import TRANSLATABLE, translate
 from remedybot.hub.retry import RetryPolicy, retrying
 from remedybot.hub.session import install_client_factory, read_bounded, resolve_endpoint, resolve_token
-from remedybot.redact import register_secret
 
 T = TypeVar("T")
 

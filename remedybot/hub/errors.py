@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import httpx2
 from huggingface_hub import errors as hf
 
-from remedybot.errors import (
+from remedybot.core.errors import (
     AuthError,
     ForbiddenError,
     HubError,
@@ -39,8 +39,8 @@ from remedybot.errors import (
     RemedyError,
     UsageError,
 )
+from remedybot.core.redact import redact
 from remedybot.hub.retry import ATTEMPTS_ATTR, RETRY_STATUSES, server_wait, status_of
-from remedybot.redact import redact
 
 STATUS_PAGE_URL = "https://status.huggingface.co"
 _MAX_DETAIL = 200

@@ -22,7 +22,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.hf_api import LFSFileInfo
 
-from remedybot.errors import UsageError
+from remedybot.core.errors import UsageError
 from remedybot.hub.core import HubCore
 
 MAX_FILE_BYTES = 1_000_000  # config files only; anything bigger is not evidence we can use

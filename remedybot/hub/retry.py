@@ -40,8 +40,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from remedybot.errors import UsageError
-from remedybot.redact import redact
+from remedybot.core.errors import UsageError
+from remedybot.core.redact import redact
 
 log = logging.getLogger("remedybot.hub")
 

@@ -21,7 +21,7 @@ import httpx2
 from huggingface_hub import get_token, set_client_factory
 from huggingface_hub.utils._http import hf_request_event_hook
 
-from remedybot.errors import HubError, UsageError
+from remedybot.core.errors import HubError, UsageError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 10.0

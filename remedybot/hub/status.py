@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 from huggingface_hub.utils import get_session
 
-from remedybot.errors import HubError
+from remedybot.core.errors import HubError
 from remedybot.hub.session import read_bounded
 
 DEFAULT_STATUS_URL = "https://status.huggingface.co/index.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from remedybot.catalog.schema import BRANCH_IDS, CatalogError, Example, Signature, load_branches, load_catalog
-from remedybot.classify import classify
-from remedybot.evidence import Evidence
+from remedybot.diagnose.catalog.schema import BRANCH_IDS, CatalogError, Example, Signature, load_branches, load_catalog
+from remedybot.diagnose.classify import classify
+from remedybot.model.evidence import Evidence
 
 CATALOG = load_catalog()
 EXAMPLES = [pytest.param(sig, i, ex, id=f"{sig.id}-{i}") for sig in CATALOG.signatures

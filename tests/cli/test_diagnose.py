@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from clirun import CliResult, run
 
-from remedybot.catalog.scan import status_lines
-from remedybot.catalog.schema import BRANCH_IDS
+from remedybot.diagnose.catalog.scan import status_lines
+from remedybot.diagnose.catalog.schema import BRANCH_IDS
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.server import Sandbox
 

@@ -9,7 +9,7 @@ import pytest
 from clirun import run
 from huggingface_hub import HfApi
 
-from remedybot.plan import Plan
+from remedybot.model.plan import Plan
 from remedybot.sandbox.server import Sandbox
 
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from remedybot.catalog.schema import STAGES
-from remedybot.classify import classify
-from remedybot.diagnosis import Diagnosis
-from remedybot.evidence import Evidence
+from remedybot.diagnose.catalog.schema import STAGES
+from remedybot.diagnose.classify import classify
+from remedybot.model.diagnosis import Diagnosis
+from remedybot.model.evidence import Evidence
 
 BUILD_HEADER = "===== Build Queued at 2025-04-21 09:12:03 / Commit SHA: 1f2e3d4 ====="
 RUN_HEADER = "===== Application Startup at 2025-04-21 09:30:00 ====="

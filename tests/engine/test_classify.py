@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from remedybot.classify import classify
-from remedybot.diagnosis import confidence_label, render_text
-from remedybot.evidence import Evidence
+from remedybot.diagnose.classify import classify
+from remedybot.model.diagnosis import confidence_label, render_text
+from remedybot.model.evidence import Evidence
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CORPUS = [json.loads(line) for name in ("corpus_dev.jsonl", "extra_cases.jsonl")

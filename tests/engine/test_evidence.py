@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from remedybot.classify import classify
-from remedybot.errors import ExitCode, UsageError
-from remedybot.evidence import Evidence, front_matter
+from remedybot.core.errors import ExitCode, UsageError
+from remedybot.diagnose.classify import classify
+from remedybot.model.evidence import Evidence, front_matter
 
 FULL = {
     "space_id": "alice/demo",

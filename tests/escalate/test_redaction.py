@@ -20,11 +20,11 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from remedybot import redact as redact_module
-from remedybot.escalate import build_context, clean
-from remedybot.evidence import Evidence
-from remedybot.redact import MARK, register_secret
-from remedybot.tickets import FORMATS, render_ticket
+from remedybot.core import redact as redact_module
+from remedybot.core.redact import MARK, register_secret
+from remedybot.escalate.context import build_context, clean
+from remedybot.escalate.tickets import FORMATS, render_ticket
+from remedybot.model.evidence import Evidence
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "evidence"
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from remedybot.escalate import build_context
-from remedybot.evidence import Evidence
-from remedybot.tickets import EXTENSIONS, render_ticket
+from remedybot.escalate.context import build_context
+from remedybot.escalate.tickets import EXTENSIONS, render_ticket
+from remedybot.model.evidence import Evidence
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "evidence"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from clirun import CliResult, run
 
-from remedybot.escalate import LOG_BYTES, LOG_LINES
-from remedybot.plan import Plan
+from remedybot.escalate.context import LOG_BYTES, LOG_LINES
+from remedybot.escalate.tickets import FORMATS, render_ticket
+from remedybot.model.plan import Plan
 from remedybot.sandbox.server import Sandbox
-from remedybot.tickets import FORMATS, render_ticket
 
 ROOT_ID = "Root=1-6aa840f5-0f7ab0a30227e2f4360b22d9"
 

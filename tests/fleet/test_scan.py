@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 from clirun import run
 
-from remedybot.classify import classify
-from remedybot.evidence import Evidence
-from remedybot.fleet import SpaceResult, correlate, masked_line, severity_key
+from remedybot.diagnose.classify import classify
+from remedybot.fleet.scan import SpaceResult, correlate, masked_line, severity_key
+from remedybot.model.evidence import Evidence
 from remedybot.sandbox.scenario import load_scenarios
 from remedybot.sandbox.server import Sandbox
 

@@ -20,11 +20,11 @@ import pytest
 from clirun import CliResult, run
 from conftest import rewedge, settle
 
-from remedybot.audit import AuditLog
-from remedybot.errors import UsageError
-from remedybot.ledger import Ledger
-from remedybot.plan import Step
-from remedybot.policy import Policy, PolicyGate, load_policy, parse_policy
+from remedybot.core.errors import UsageError
+from remedybot.fleet.policy import Policy, PolicyGate, load_policy, parse_policy
+from remedybot.model.plan import Step
+from remedybot.remedy.audit import AuditLog
+from remedybot.remedy.ledger import Ledger
 from remedybot.sandbox.server import Sandbox
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNHEALTHY = 0, 2, 3, 7
@@ -313,8 +313,8 @@ def test_an_incident_is_one_notification_and_is_waited_out(fleet: Callable[..., 
 
 # -- the loop and the example workflow ----------------------------------------------------------------
 def test_the_loop_rescans_and_survives_a_hub_outage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from remedybot.errors import HubUnavailableError
-    from remedybot.watch import Watcher
+    from remedybot.core.errors import HubUnavailableError
+    from remedybot.fleet.watch import Watcher
 
     monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "home"))
     calls: list[int] = []

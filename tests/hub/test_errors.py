@@ -10,7 +10,7 @@ import pytest
 from hubserver import TOKEN, Reply, Request, ScriptedServer, repo_not_found
 from huggingface_hub import errors as hf
 
-from remedybot.errors import (
+from remedybot.core.errors import (
     AuthError,
     ForbiddenError,
     HubError,

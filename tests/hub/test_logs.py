@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from hubserver import Reply, Request, ScriptedServer, repo_not_found
 
-from remedybot.errors import ForbiddenError, NotFoundError
+from remedybot.core.errors import ForbiddenError, NotFoundError
 from remedybot.hub import log_tail
 
 BUILD = "/api/spaces/alice/demo/logs/build"

@@ -10,7 +10,7 @@ from hubserver import Reply, Request, ScriptedServer, repo_not_found
 from huggingface_hub import CommitOperationAdd
 from huggingface_hub.utils import get_session, hf_raise_for_status
 
-from remedybot.errors import ForbiddenError, HubError, HubUnavailableError, NotFoundError, UsageError
+from remedybot.core.errors import ForbiddenError, HubError, HubUnavailableError, NotFoundError, UsageError
 from remedybot.hub import TOOK_EFFECT, RetryPolicy, retrying
 
 RUNTIME = "/api/spaces/alice/demo/runtime"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hubserver import Reply, ScriptedServer
 
-from remedybot.errors import HubError
+from remedybot.core.errors import HubError
 from remedybot.hub import aggregate_state, status_components
 
 PAGE = {

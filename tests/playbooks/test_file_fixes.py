@@ -13,10 +13,10 @@ import pytest
 from clirun import run
 from remedybot.playbooks import apt_package_fix, config_fix, dependency_fix, port_fix, startup_fix
 
-from remedybot.diagnosis import Diagnosis, EvidenceLine
-from remedybot.evidence import Evidence
-from remedybot.plan import Plan
-from remedybot.playbook import PlanContext, PlanOptions
+from remedybot.model.diagnosis import Diagnosis, EvidenceLine
+from remedybot.model.evidence import Evidence
+from remedybot.model.plan import Plan
+from remedybot.remedy.playbook import PlanContext, PlanOptions
 from remedybot.sandbox.server import Sandbox
 
 # Space -> (the one file its fix changes, a line of the diff, the playbook)

@@ -21,18 +21,18 @@ import pytest
 from clirun import run
 from remedybot.playbooks import REGISTRY, history_slim
 
-from remedybot.apply import apply_plan
-from remedybot.audit import AuditLog, state_home
-from remedybot.errors import RefusedError, RemedyError
+from remedybot.core.errors import RefusedError, RemedyError
 from remedybot.hub import Hub
-from remedybot.ledger import Ledger
-from remedybot.plan import Approval, Plan
-from remedybot.playbook import PlanOptions, RunContext
+from remedybot.model.plan import Approval, Plan
+from remedybot.remedy.apply import apply_plan
+from remedybot.remedy.audit import AuditLog, state_home
+from remedybot.remedy.ledger import Ledger
+from remedybot.remedy.playbook import PlanOptions, RunContext
+from remedybot.remedy.storage import steps
+from remedybot.remedy.storage.backup import object_path
+from remedybot.remedy.workflow import approved_gate, plan_space
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.server import Sandbox
-from remedybot.storage import steps
-from remedybot.storage.backup import object_path
-from remedybot.workflow import approved_gate, plan_space
 
 SPACE, ASSETS, LIMIT = "demo/repo-too-large", "demo/repo-too-large-assets", 12_000_000
 

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 from remedybot.hub import Hub
+from remedybot.remedy.storage.backup import backup_dir, check_backup, make_backup, object_path, read_manifest
 from remedybot.sandbox.server import Sandbox
-from remedybot.storage.backup import backup_dir, check_backup, make_backup, object_path, read_manifest
 
 SPACE = "demo/repo-too-large"
 

@@ -6,7 +6,7 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BucketNotFoundError
 
-from remedybot.errors import NotFoundError
+from remedybot.core.errors import NotFoundError
 from remedybot.hub import Hub
 from remedybot.hub import storage as hs
 from remedybot.sandbox.routes_buckets import registry

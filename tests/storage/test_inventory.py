@@ -6,11 +6,11 @@ import hashlib
 
 from conftest import Lab
 
-from remedybot.evidence import Evidence
 from remedybot.hub import Hub
+from remedybot.model.evidence import Evidence
+from remedybot.remedy.storage.inventory import Inventory, take_inventory
+from remedybot.remedy.storage.selection import Destination
 from remedybot.sandbox.server import Sandbox
-from remedybot.storage.inventory import Inventory, take_inventory
-from remedybot.storage.selection import Destination
 
 
 def sha(data: bytes) -> str:

@@ -8,8 +8,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 
 from remedybot.hub import Hub
 from remedybot.hub import storage as hs
-from remedybot.sandbox.server import Sandbox
-from remedybot.storage.move import (
+from remedybot.remedy.storage.move import (
     code_references,
     copy_files,
     create_destination,
@@ -18,7 +17,8 @@ from remedybot.storage.move import (
     readme_with_preload,
     verify_files,
 )
-from remedybot.storage.selection import Destination
+from remedybot.remedy.storage.selection import Destination
+from remedybot.sandbox.server import Sandbox
 
 README = """---
 # Shown on the Space card

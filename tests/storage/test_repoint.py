@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from remedybot.remedy.storage.repoint import IMPORT, rewrite_code, unresolved
+from remedybot.remedy.storage.selection import Destination
 from remedybot.sandbox import pysource
-from remedybot.storage.repoint import IMPORT, rewrite_code, unresolved
-from remedybot.storage.selection import Destination
 
 ASSETS = Destination("model", "alice/demo-assets")
 GRADIO = "---\ntitle: x\nsdk: gradio\n---\n"

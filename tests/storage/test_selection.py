@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from remedybot.errors import UsageError
-from remedybot.storage.inventory import Inventory, format_size, limit_from_evidence, parse_size
-from remedybot.storage.selection import Destination, is_recent, parse_destination, select
+from remedybot.core.errors import UsageError
+from remedybot.remedy.storage.inventory import Inventory, format_size, limit_from_evidence, parse_size
+from remedybot.remedy.storage.selection import Destination, is_recent, parse_destination, select
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OLD = (NOW - timedelta(days=30)).isoformat().replace("+00:00", "Z")
@@ -126,7 +126,7 @@ def test_sizes_and_the_limit_the_hub_names() -> None:
         parse_size("big")
     assert format_size(14_131_072) == "14.1 MB"
 
-    from remedybot.evidence import Evidence
+    from remedybot.model.evidence import Evidence
 
     evidence = Evidence(space_id="alice/demo", runtime={"errorMessage": "Error while cloning repository"},
                         build_log=["Cloning into '/app'...",

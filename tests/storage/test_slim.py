@@ -11,12 +11,12 @@ import pytest
 from conftest import Lab
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
-from remedybot.errors import HubError, RefusedError
+from remedybot.core.errors import HubError, RefusedError
 from remedybot.hub import Hub
+from remedybot.remedy.storage import gitio
+from remedybot.remedy.storage.backup import make_backup
+from remedybot.remedy.storage.slim import force_push, purge, purge_refusals, rewrite, squash
 from remedybot.sandbox.server import Sandbox
-from remedybot.storage import gitio
-from remedybot.storage.backup import make_backup
-from remedybot.storage.slim import force_push, purge, purge_refusals, rewrite, squash
 
 
 def sha(data: bytes) -> str:

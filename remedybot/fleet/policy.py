@@ -1,0 +1,243 @@
+"""The watch policy: what `remedybot watch --auto safe` may do without a person, from `remedybot.toml`.
+
+Owns reading and strictly validating the policy file, and the per-step decision
+(`PolicyGate.decide`) made from the policy and the action ledger. It makes no
+Hub calls and runs nothing: watch.py asks it, step by step, and apply.py acts.
+
+The file (every key optional; an unknown key or a wrong type is an error naming it):
+
+    auto = "none"                          # none | safe: what watch does without --auto
+    allow = ["restart", "factory_rebuild"] # playbooks watch may apply on its own
+    max_risk = "disruptive"                # read-only | safe | disruptive (destructive never unattended)
+    max_cost_per_hour = 0.0                # USD; a paid step above it, or of unknown cost, is not applied
+
+    [cooldowns]                            # per playbook and Space: not again within this time
+    restart = "10m"                        # "90s", "10m", "2h", "1d", or a number of minutes
+    factory_rebuild = "30m"                # (other playbooks: 1h)
+
+    [budgets]
+    max_actions_per_space_per_day = 3      # any playbook, one Space, last 24 h
+    max_actions_per_hour = 20              # any playbook, every Space together, last hour
+    max_duplicates_per_hour = 1            # duplicate playbook, every Space together, last hour
+
+Budgets and cooldowns count what the ledger (state home, on disk) recorded, from
+`watch`, `fix` and `apply` alike: a restart of watch, or a person running `fix`
+in between, never lets an action repeat sooner than the policy says.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from remedybot.core.errors import UsageError
+from remedybot.model.plan import RISK_ORDER, Step
+
+DEFAULT_FILE = "remedybot.toml"
+AUTO_MODES = ("none", "safe")
+CEILINGS = ("read-only", "safe", "disruptive")  # "destructive" is refused: it always needs a person
+DEFAULT_COOLDOWN = timedelta(hours=1)
+DEFAULT_COOLDOWNS = {"restart": timedelta(minutes=10), "factory_rebuild": timedelta(minutes=30)}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """How many actions may happen in a window (ledger entries; see the module docstring)."""
+
+    max_actions_per_space_per_day: int = 3
+    max_actions_per_hour: int = 20
+    max_duplicates_per_hour: int = 1
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. `source` says where it came from, for the first line watch prints."""
+
+    auto: str = "none"
+    allow: tuple[str, ...] = ("restart", "factory_rebuild")
+    max_risk: str = "disruptive"
+    max_cost_per_hour: float = 0.0
+    cooldowns: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_COOLDOWNS))
+    budgets: Budgets = field(default_factory=Budgets)
+    source: str = "built-in defaults"
+
+    def cooldown(self, playbook: str) -> timedelta:
+        return self.cooldowns.get(playbook, DEFAULT_COOLDOWN)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy from `path`, else ./remedybot.toml when it exists, else the built-in defaults.
+
+    Raises:
+        UsageError: the file is missing (when named), unreadable, not TOML, or has an unknown key or a bad
+            value; the message names the file and the key. Fix the file.
+    """
+    if path is None:
+        if not Path(DEFAULT_FILE).is_file():
+            return Policy()
+        path = Path(DEFAULT_FILE)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"Policy file '{path}' not found.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read policy file '{path}': {exc.strerror or exc}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"Policy file '{path}' is not valid TOML: {exc}.") from None
+    return parse_policy(data, where=str(path))
+
+
+def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
+    """Validate the parsed TOML. Raises UsageError naming `where` and the first bad key."""
+    from remedybot.playbooks import REGISTRY
+    from remedybot.remedy.ledger import DEFAULT_COOLDOWNS as PLAYBOOK_FLOORS
+
+    def bad(key: str, problem: str) -> UsageError:
+        return UsageError(f"Policy file '{where}': '{key}' {problem}.")
+
+    _known(data, {"auto", "allow", "max_risk", "max_cost_per_hour", "cooldowns", "budgets"}, "", bad)
+    auto = data.get("auto", "none")
+    if auto not in AUTO_MODES:
+        raise bad("auto", f"must be one of {', '.join(AUTO_MODES)}, not {auto!r}")
+    allow = data.get("allow", list(Policy().allow))
+    if not isinstance(allow, list) or not all(isinstance(p, str) for p in allow):
+        raise bad("allow", "must be a list of playbook names, e.g. [\"restart\", \"factory_rebuild\"]")
+    for name in allow:
+        if name not in REGISTRY:
+            raise bad("allow", f"names an unknown playbook {name!r} (known: {', '.join(sorted(REGISTRY))})")
+    max_risk = data.get("max_risk", "disruptive")
+    if max_risk not in CEILINGS:
+        raise bad("max_risk", f"must be one of {', '.join(CEILINGS)}, not {max_risk!r} (destructive steps never "
+                              "run unattended: approve them with 'remedybot approve')")
+    cost = data.get("max_cost_per_hour", 0.0)
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
+        raise bad("max_cost_per_hour", f"must be a number of USD per hour, 0 or more, not {cost!r}")
+    cooldowns = dict(DEFAULT_COOLDOWNS)
+    table = _table(data, "cooldowns", bad)
+    for name, value in table.items():
+        key = f"cooldowns.{name}"
+        if name not in REGISTRY:
+            raise bad(key, f"is not a playbook (known: {', '.join(sorted(REGISTRY))})")
+        period = parse_duration(value, key, bad)
+        floor = PLAYBOOK_FLOORS.get(name)
+        if floor is not None and period < floor:
+            raise bad(key, f"must be at least {_show(floor)}: the playbook itself refuses to run more often")
+        cooldowns[name] = period
+    table = _table(data, "budgets", bad)
+    fields = Budgets.__dataclass_fields__
+    _known(table, set(fields), "budgets.", bad)
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad(f"budgets.{name}", f"must be a whole number, 0 or more, not {value!r}")
+    return Policy(auto=auto, allow=tuple(allow), max_risk=max_risk, max_cost_per_hour=float(cost),
+                  cooldowns=cooldowns, budgets=Budgets(**table), source=where)
+
+
+def _known(data: dict[str, Any], keys: set[str], prefix: str, bad: Any) -> None:
+    for key in data:
+        if key not in keys:
+            raise bad(prefix + key, f"is not a policy setting (known: {', '.join(sorted(keys))})")
+
+
+def _table(data: dict[str, Any], name: str, bad: Any) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise bad(name, f"must be a table ([{name}])")
+    return value
+
+
+def parse_duration(value: Any, key: str, bad: Any) -> timedelta:
+    """"90s", "10m", "2h", "1d" or a plain number of minutes."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(minutes=value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise bad(key, f"must be a duration like \"30m\", \"2h\" or \"1d\", not {value!r}")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _show(period: timedelta) -> str:
+    minutes = period.total_seconds() / 60
+    return f"{minutes / 60:g}h" if minutes >= 60 else f"{minutes:g}m"
+
+
+@dataclass
+class Decision:
+    """Whether a step may run unattended, and if not, the short reason that goes to the log."""
+
+    run: bool
+    reason: str = ""
+
+
+class PolicyGate:
+    """Decides, step by step, what one plan may do under the policy and the ledger.
+
+    One gate per plan: the steps it lets through count against the budgets at once,
+    so a plan cannot spend a budget twice before the ledger records its first action.
+    """
+
+    def __init__(self, policy: Policy, ledger: Any, space_id: str, now: datetime | None = None) -> None:
+        self.policy = policy
+        self.ledger = ledger
+        self.space_id = space_id
+        self.now = now or datetime.now(UTC)
+        self.granted: list[str] = []
+
+    def decide(self, step: Step) -> Decision:
+        """Run, or the first limit the step hits (read-only steps never run: watch waits and writes tickets)."""
+        p, name = self.policy, step.playbook
+        if step.risk == "read-only":
+            return Decision(False, "read-only: watch itself waits and writes tickets")
+        if name not in p.allow:
+            return Decision(False, f"playbook {name} is not in the policy's allow list")
+        if RISK_ORDER[step.risk] > RISK_ORDER[p.max_risk]:
+            return Decision(False, f"its risk ({step.risk}) is above the policy's max_risk ({p.max_risk})")
+        cost = step.params.get("cost_per_hour")
+        if step.costs_money and not isinstance(cost, int | float):
+            return Decision(False, "it costs money and its cost per hour is unknown")
+        if isinstance(cost, int | float) and cost > p.max_cost_per_hour:
+            return Decision(False, f"it costs ${cost:g}/h, above the policy's max_cost_per_hour "
+                                   f"(${p.max_cost_per_hour:g}/h)")
+        left = self.ledger.cooldown_left(self.space_id, name, p.cooldown(name), now=self.now)
+        if left is not None:
+            return Decision(False, f"cooldown: {name} ran on this Space less than {_show(p.cooldown(name))} ago "
+                                   f"({int(left.total_seconds() // 60) + 1} min left)")
+        reason = self._budget(name)
+        if reason:
+            return Decision(False, reason)
+        self.granted.append(name)
+        return Decision(True)
+
+    def _budget(self, name: str) -> str | None:
+        b = self.policy.budgets
+        day, hour = self.now - timedelta(days=1), self.now - timedelta(hours=1)
+        entries = self.ledger.entries()
+        mine = sum(1 for e in entries if e.get("space_id") == self.space_id and _at(e) >= day) + len(self.granted)
+        if mine >= b.max_actions_per_space_per_day:
+            return (f"budget: {mine} action(s) on this Space in the last 24 h "
+                    f"(max_actions_per_space_per_day = {b.max_actions_per_space_per_day})")
+        everyone = sum(1 for e in entries if _at(e) >= hour) + len(self.granted)
+        if everyone >= b.max_actions_per_hour:
+            return f"budget: {everyone} action(s) in the last hour (max_actions_per_hour = {b.max_actions_per_hour})"
+        if name == "duplicate":
+            dups = sum(1 for e in entries if e.get("action") == "duplicate" and _at(e) >= hour)
+            dups += self.granted.count("duplicate")
+            if dups >= b.max_duplicates_per_hour:
+                return (f"budget: {dups} duplicate(s) in the last hour "
+                        f"(max_duplicates_per_hour = {b.max_duplicates_per_hour})")
+        return None
+
+
+def _at(entry: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(entry["time"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)

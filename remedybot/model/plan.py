@@ -1,0 +1,151 @@
+"""Plans and steps: the reviewable, approvable contract between `fix` and `apply`.
+
+A plan is data. It records the Space's lineage (`created_at`) and serial
+(sha, requested hardware, usedStorage, failing-or-healthy) at planning time,
+the diagnosis, and ordered steps. Its fingerprint is a sha256 over its
+canonical JSON with the approvals left out, so approving a plan does not
+change it but editing one does. This module is pure: no Hub calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from remedybot.core.errors import PlanFileError
+
+Risk = Literal["read-only", "safe", "disruptive", "destructive"]
+RISK_ORDER = {"read-only": 0, "safe": 1, "disruptive": 2, "destructive": 3}
+PLAN_VERSION = 1
+DEFAULT_TTL = timedelta(hours=24)
+
+
+class Step(BaseModel):
+    """One action of one playbook, with everything a reviewer needs to judge it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int = 0
+    playbook: str
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    risk: Risk
+    reversible: bool
+    why: str
+    calls: list[str] = Field(default_factory=list, description="exactly what it will call or change")
+    verify: str = "wait for the Space to leave the build stages, then probe its app"
+    costs_money: bool = False
+    fixes: bool = True  # a fix step is verified afterwards; an info/escalation step is not
+    diff: str | None = None  # unified diff, for steps that change files
+
+
+class Serial(BaseModel):
+    """What must not change between planning and applying (besides the lineage)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha: str | None
+    hardware: str | None
+    used_storage: int | None
+    failing: bool
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: str
+    at: str
+    steps: list[int]
+    fingerprint: str
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = PLAN_VERSION
+    space_id: str
+    created_at: str | None  # the Space's lineage
+    serial: Serial
+    planned_at: str
+    expires_at: str
+    branch: str
+    diagnosis: dict[str, Any]
+    steps: list[Step]
+    fingerprint: str = ""
+    approvals: list[Approval] = Field(default_factory=list)
+
+    # -- identity ----------------------------------------------------------
+    def canonical(self) -> bytes:
+        data = self.model_dump(mode="json", exclude={"approvals", "fingerprint"})
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_fingerprint(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+    def seal(self) -> Plan:
+        for i, step in enumerate(self.steps, start=1):
+            step.number = i
+        self.fingerprint = self.compute_fingerprint()
+        return self
+
+    # -- approval ------------------------------------------------------------
+    def approved_steps(self) -> set[int]:
+        numbers: set[int] = set()
+        for approval in self.approvals:
+            if approval.fingerprint == self.fingerprint:
+                numbers.update(approval.steps)
+        return numbers
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        return now >= datetime.fromisoformat(self.expires_at)
+
+    # -- files -----------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        """Read a plan file. Raises PlanFileError (exit 2) when it is missing or malformed."""
+        try:
+            raw = path.read_text()
+        except FileNotFoundError as exc:
+            raise PlanFileError(f"Plan file '{path}' not found.") from exc
+        except OSError as exc:
+            raise PlanFileError(f"Cannot read plan file '{path}': {exc.strerror}.") from exc
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "file"
+            raise PlanFileError(f"Plan file '{path}' is malformed ({where}: {first.get('msg')}). "
+                                "Make a new one with 'remedybot fix OWNER/SPACE --dry-run --out FILE'.") from exc
+
+
+def new_plan(*, space_id: str, created_at: str | None, serial: Serial, branch: str,
+             diagnosis: dict[str, Any], steps: list[Step], now: datetime | None = None,
+             ttl: timedelta = DEFAULT_TTL) -> Plan:
+    now = now or datetime.now(UTC)
+    plan = Plan(space_id=space_id, created_at=created_at, serial=serial, planned_at=now.isoformat(),
+                expires_at=(now + ttl).isoformat(), branch=branch, diagnosis=diagnosis, steps=steps)
+    return plan.seal()
+
+
+def order_steps(steps: list[Step]) -> list[Step]:
+    """Cheapest and least invasive first; the playbooks' own order breaks ties."""
+    return sorted(steps, key=lambda s: RISK_ORDER[s.risk])
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan for people: numbered steps with risk, reversibility, why and exact calls."""
+    from remedybot.core.templating import render
+
+    return render("plan.txt.j2", plan=plan, approved=plan.approved_steps()).rstrip("\n")
