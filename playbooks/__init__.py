@@ -1,12 +1,10 @@
-"""The playbook registry: one explicit line per playbook (STYLE.md, "Adding a playbook").
+"""The playbook registry: one explicit line per playbook (CONTRIBUTING.md, "Adding a playbook").
 
-A duplicate id, a module whose ID is not its name, or a failed import stops
-startup here; a broken playbook never silently disappears.
+A duplicate id or a failed import stops start-up here; a broken playbook never
+silently disappears. mypy checks each PLAYBOOK against the typed contract.
 """
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from remedybot.playbooks import (
     apt_package_fix,
@@ -25,34 +23,24 @@ from remedybot.playbooks import (
     watch_status,
 )
 
-from remedybot.remedy.playbook import check_playbook
+from remedybot.remedy.playbook import Playbook, Registry, build_registry
 
-PLAYBOOKS: list[ModuleType] = [
-    watch_status,
-    gather_evidence,
-    restart,
-    factory_rebuild,
-    noop_commit,
-    dependency_fix,  # issue 5: file fixes
-    apt_package_fix,
-    port_fix,
-    startup_fix,
-    config_fix,
-    hardware_switch,
-    duplicate,
-    history_slim,
-    escalate,
+# One line per playbook; the order here is only for reading (plans order steps by each playbook's `order`).
+PLAYBOOKS: list[Playbook] = [
+    watch_status.PLAYBOOK,
+    gather_evidence.PLAYBOOK,
+    restart.PLAYBOOK,
+    factory_rebuild.PLAYBOOK,
+    noop_commit.PLAYBOOK,
+    dependency_fix.PLAYBOOK,
+    apt_package_fix.PLAYBOOK,
+    port_fix.PLAYBOOK,
+    startup_fix.PLAYBOOK,
+    config_fix.PLAYBOOK,
+    hardware_switch.PLAYBOOK,
+    duplicate.PLAYBOOK,
+    history_slim.PLAYBOOK,
+    escalate.PLAYBOOK,
 ]
 
-
-def build_registry(modules: list[ModuleType]) -> dict[str, ModuleType]:
-    registry: dict[str, ModuleType] = {}
-    for module in modules:
-        check_playbook(module)
-        if module.ID in registry:
-            raise RuntimeError(f"two playbooks share the id {module.ID!r}")
-        registry[module.ID] = module
-    return registry
-
-
-REGISTRY = build_registry(PLAYBOOKS)
+REGISTRY: Registry = build_registry(PLAYBOOKS)

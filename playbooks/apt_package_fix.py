@@ -14,13 +14,20 @@ from __future__ import annotations
 import re
 
 from remedybot.edits import EditError, aptfiles, names
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.remedy.commit import (
+    FileFixParams,
+    advice,
+    apply_step,
+    current_files,
+    file_step,
+    gather_sources,
+    step_done,
+)
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 
 ID = "apt_package_fix"
-BRANCHES = ("apt_package",)
-ORDER = ORDER_FILE_FIX
 apply = apply_step
 done = step_done
 FILES = (aptfiles.PACKAGES_TXT, aptfiles.DOCKERFILE)
@@ -83,3 +90,7 @@ def plan(ctx: PlanContext) -> list[Step]:
         return [advice(ID, f"find a replacement for {culprit or 'the package'} by hand",
                        f"remedybot cannot fix this safely: {exc}. Search packages.debian.org for the package in "
                        f"Debian {names.table('debian_packages')['release']}.")]
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.APT_PACKAGE}), order=ORDER_FILE_FIX, params=FileFixParams,
+                    gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -23,13 +23,20 @@ from typing import Any
 
 from remedybot.edits import EditError, frontmatter, names, pycode
 from remedybot.edits.lines import eol
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.remedy.commit import (
+    FileFixParams,
+    advice,
+    apply_step,
+    current_files,
+    file_step,
+    gather_sources,
+    step_done,
+)
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 
 ID = "config_fix"
-BRANCHES = ("config_error",)
-ORDER = ORDER_FILE_FIX
 apply = apply_step
 done = step_done
 SDKS = ("gradio", "docker", "static", "streamlit")
@@ -137,3 +144,7 @@ def _new_front_matter(ctx: PlanContext, files: dict[str, str | None]) -> Step:
                      title="remedybot: add the README front matter", action=f"add a front matter (sdk: {sdk}) "
                      "at the top of README.md", why="Without a YAML front matter the Hub does not know how to run "
                      "the Space (\"Missing configuration in README\").")
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.CONFIG_ERROR}), order=ORDER_FILE_FIX, params=FileFixParams,
+                    gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -18,13 +18,21 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from remedybot.edits import EditError, dockerfile, frontmatter, names, requirements
+from remedybot.model.enums import Branch
+from remedybot.model.evidence import front_matter
 from remedybot.model.plan import Step
-from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.remedy.commit import (
+    FileFixParams,
+    advice,
+    apply_step,
+    current_files,
+    file_step,
+    gather_sources,
+    step_done,
+)
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 
 ID = "dependency_fix"
-BRANCHES = ("dependency",)
-ORDER = ORDER_FILE_FIX
 apply = apply_step
 done = step_done
 
@@ -125,8 +133,6 @@ def _sdk_version(ctx: PlanContext, wrong: str) -> Step:
 
 
 def _python_version(ctx: PlanContext, requires: str) -> Step:
-    from remedybot.model.evidence import front_matter
-
     good_table = names.known_good()["python"]
     current = str(front_matter(ctx.evidence)["meta"].get("python_version") or good_table["default"])
     try:
@@ -148,3 +154,7 @@ def _python_version(ctx: PlanContext, requires: str) -> Step:
 def _minor(version: str) -> int:
     parts = version.split(".")
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 10
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.DEPENDENCY}), order=ORDER_FILE_FIX, params=FileFixParams,
+                    gather=gather_sources, plan=plan, apply=apply, done=done)

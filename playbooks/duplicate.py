@@ -9,12 +9,38 @@ the whole history, and with it the size problem (hub-api.md §11).
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict
+
+from remedybot.core.errors import UsageError
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_DUPLICATE, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_DUPLICATE, GatherContext, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "duplicate"
-BRANCHES = ("wedged_space",)
-ORDER = ORDER_DUPLICATE
+CANDIDATES = 10  # free-name probes: OWNER/SPACE-2 ... OWNER/SPACE-11
+
+
+class DuplicateParams(BaseModel):
+    """The new Space's id and the hardware it is created on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str
+    hardware: str
+
+
+def gather(ctx: GatherContext) -> None:
+    """Which candidate names are taken; a taken `--to` is a usage error before anything is planned."""
+    if ctx.options.to:
+        target = ctx.options.to if "/" in ctx.options.to else f"{ctx.space_id.split('/')[0]}/{ctx.options.to}"
+        if ctx.hub.repo_exists(target):
+            raise UsageError(f"--to '{target}' already exists. Pick a free name for the duplicate.")
+        return
+    for n in range(2, 2 + CANDIDATES):
+        candidate = f"{ctx.space_id}-{n}"
+        if not ctx.hub.repo_exists(candidate):
+            break
+        ctx.existing_repos.add(candidate)
 
 
 def target_for(ctx: PlanContext) -> str:
@@ -29,7 +55,7 @@ def target_for(ctx: PlanContext) -> str:
 
 
 def plan(ctx: PlanContext) -> list[Step]:
-    if ctx.diagnosis.branch == "repo_too_large":
+    if ctx.diagnosis.branch == Branch.REPO_TOO_LARGE:
         return []
     target = target_for(ctx)
     hardware = ctx.requested_hardware or "cpu-basic"
@@ -68,3 +94,7 @@ def done(s: Step, run: RunContext) -> bool:
 
 def verify_target(s: Step) -> str:
     return s.params["to"]
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_DUPLICATE, params=DuplicateParams,
+                    gather=gather, plan=plan, apply=apply, done=done, verify_target=verify_target)

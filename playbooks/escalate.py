@@ -7,14 +7,11 @@ a policy block it is the whole plan: remedybot never works around a block.
 
 from __future__ import annotations
 
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_ESCALATE, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_ESCALATE, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "escalate"
-BRANCHES = ("platform_incident", "wedged_space", "capacity", "startup_crash", "port_mismatch", "policy_block",
-            "dependency", "apt_package", "unhealthy_startup", "resource_limit", "config_error", "unknown",
-            "repo_too_large")
-ORDER = ORDER_ESCALATE
 
 WHY = {
     "policy_block": "Hugging Face blocked this Space by policy. Only Hugging Face can review or lift a block; "
@@ -36,3 +33,6 @@ def plan(ctx: PlanContext) -> list[Step]:
 def apply(s: Step, run: RunContext) -> Outcome:
     return Outcome("done", f"escalate: run 'remedybot report {run.plan.space_id}' to write the ticket",
                    data={"report": f"remedybot report {run.plan.space_id}"})
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset(Branch) - {Branch.HEALTHY}, order=ORDER_ESCALATE, plan=plan, apply=apply)

@@ -8,12 +8,11 @@ builds on a struggling builder.
 
 from __future__ import annotations
 
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_FACTORY, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_FACTORY, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "factory_rebuild"
-BRANCHES = ("wedged_space",)
-ORDER = ORDER_FACTORY
 
 
 def plan(ctx: PlanContext) -> list[Step]:
@@ -41,3 +40,7 @@ def apply(s: Step, run: RunContext) -> Outcome:
 def done(s: Step, run: RunContext) -> bool:
     return any(e.get("fingerprint") == run.plan.fingerprint and e.get("step") == s.number
                for e in run.ledger.entries(run.plan.space_id, ID))
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_FACTORY, plan=plan, apply=apply,
+                    preflight=preflight, done=done)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 
+from remedybot.core.redact import redact_data
+from remedybot.hub import log_tail
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "gather_evidence"
-BRANCHES = ("unknown", "startup_crash")
-ORDER = ORDER_WAIT + 1
 LINES = 5000
 
 
@@ -27,16 +28,16 @@ def plan(ctx: PlanContext) -> list[Step]:
 
 
 def apply(s: Step, run: RunContext) -> Outcome:
-    from remedybot.hub import log_tail
-
     space = run.plan.space_id
     logs = {which: run.call(f"GET /api/spaces/{space}/logs/{which}", log_tail, run.hub, space,
                             build=which == "build", max_lines=LINES, max_bytes=4_000_000)
             for which in ("build", "run")}
     path = run.audit.path.parent / f"logs-{space.replace('/', '--')}-{run.plan.fingerprint[:12]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    from remedybot.core.redact import redact_data
-
     path.write_text(json.dumps(redact_data(logs), indent=1))
     return Outcome("done", f"saved {sum(len(v) for v in logs.values())} log lines to {path}",
                    data={"path": str(path)})
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.UNKNOWN, Branch.STARTUP_CRASH}), order=ORDER_WAIT + 1, plan=plan,
+                    apply=apply)

@@ -14,12 +14,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_HARDWARE, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_HARDWARE, GatherContext, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "hardware_switch"
-BRANCHES = ("capacity", "resource_limit")
-ORDER = ORDER_HARDWARE
+
+
+class HardwareParams(BaseModel):
+    """The flavor to request, the one to go back to (undo), and its cost; none when no switch is possible."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flavor: str | None = None
+    previous: str | None = None
+    cost_per_hour: float | None = None
+
+
+def gather(ctx: GatherContext) -> None:
+    """The Hub's flavor list, with names, memory, accelerators and prices."""
+    if ctx.once("flavors"):
+        ctx.flavors = ctx.hub.list_hardware()
 
 
 def _gb(text: Any) -> float:
@@ -57,7 +74,7 @@ def choose(ctx: PlanContext) -> tuple[dict[str, Any] | None, str]:
     failing = set(culprit.get("flavors") or [current_name])
     pool = [f for f in flavors.values() if f["name"] not in failing and f["name"] != current_name
             and not f["name"].startswith("zero-")]
-    if ctx.diagnosis.branch == "capacity":
+    if ctx.diagnosis.branch == Branch.CAPACITY:
         gpu = bool(current.get("accelerator"))
         fam = _family(current_name)
         pool = [f for f in pool if bool(f.get("accelerator")) == gpu and (not gpu or _family(f["name"]) != fam)
@@ -87,7 +104,7 @@ def plan(ctx: PlanContext) -> list[Step]:
     cost = per_hour(target)
     before = next((per_hour(f) for f in ctx.flavors if f["name"] == current), 0.0)
     why = ("No capacity for this flavor: an equivalent flavor from another pool can be scheduled."
-           if ctx.diagnosis.branch == "capacity" else
+           if ctx.diagnosis.branch == Branch.CAPACITY else
            f"The app needs more memory than {current} gives ({target.get('ram')} on {target['name']}).")
     return [step(ID, action=f"switch hardware {current} → {target['name']} (${cost:.2f}/h, was ${before:.2f}/h)",
                  risk="disruptive", reversible=True, costs_money=cost > 0, why=why,
@@ -111,3 +128,7 @@ def done(s: Step, run: RunContext) -> bool:
         return False
     requested = (run.hub.runtime(run.plan.space_id).get("hardware") or {}).get("requested")
     return requested == s.params["flavor"]
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.CAPACITY, Branch.RESOURCE_LIMIT}), order=ORDER_HARDWARE,
+                    params=HardwareParams, gather=gather, plan=plan, apply=apply, done=done)

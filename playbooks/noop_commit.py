@@ -13,12 +13,12 @@ import base64
 import tempfile
 from typing import Any
 
+from remedybot.core.errors import HubError
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_NOOP, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_NOOP, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "noop_commit"
-BRANCHES = ("wedged_space",)
-ORDER = ORDER_NOOP
 TITLE = "remedybot: empty commit to trigger a rebuild"
 
 
@@ -47,8 +47,6 @@ def _git_env(run: RunContext) -> dict[str, str]:
 
 def apply(s: Step, run: RunContext) -> Outcome:
     import git  # GitPython, imported here so the CLI starts fast
-
-    from remedybot.core.errors import HubError
 
     space = run.plan.space_id
     url = f"{run.hub.endpoint}/spaces/{space}"
@@ -80,3 +78,7 @@ def done(s: Step, run: RunContext) -> bool:
     commits = run.hub.list_commits(run.plan.space_id, limit=1)
     return bool(commits) and commits[0].get("title") == TITLE and \
         run.plan.fingerprint[:12] in (commits[0].get("message") or "")
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_NOOP, plan=plan, apply=apply,
+                    done=done)

@@ -13,13 +13,20 @@ mismatch, the one planned is the smallest the evidence supports, one line:
 from __future__ import annotations
 
 from remedybot.edits import EditError, dockerfile, frontmatter, pycode
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.remedy.commit import (
+    FileFixParams,
+    advice,
+    apply_step,
+    current_files,
+    file_step,
+    gather_sources,
+    step_done,
+)
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 
 ID = "port_fix"
-BRANCHES = ("port_mismatch",)
-ORDER = ORDER_FILE_FIX
 apply = apply_step
 done = step_done
 SDK_PORTS = {"gradio": 7860, "streamlit": 8501}
@@ -100,3 +107,7 @@ def _bind_all(ctx: PlanContext, sdk: str, host: str) -> Step:
                 return file_step(ID, ctx, code, {path: after}, title="remedybot: listen on 0.0.0.0",
                                  action=f"host {bind.host.value} → 0.0.0.0 in {path} line {bind.line}", why=why)
     raise EditError(f"neither the Dockerfile nor the code sets the {host} bind in a way remedybot can edit")
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.PORT_MISMATCH}), order=ORDER_FILE_FIX, params=FileFixParams,
+                    gather=gather_sources, plan=plan, apply=apply, done=done)

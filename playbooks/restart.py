@@ -6,12 +6,11 @@ platform blip). It cannot clear a wedged builder: that needs factory_rebuild.
 
 from __future__ import annotations
 
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_RESTART, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_RESTART, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "restart"
-BRANCHES = ("wedged_space", "capacity", "startup_crash")
-ORDER = ORDER_RESTART
 
 
 def plan(ctx: PlanContext) -> list[Step]:
@@ -30,3 +29,7 @@ def apply(s: Step, run: RunContext) -> Outcome:
 def done(s: Step, run: RunContext) -> bool:
     return any(e.get("fingerprint") == run.plan.fingerprint and e.get("step") == s.number
                for e in run.ledger.entries(run.plan.space_id, ID))
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE, Branch.CAPACITY, Branch.STARTUP_CRASH}),
+                    order=ORDER_RESTART, plan=plan, apply=apply, done=done)

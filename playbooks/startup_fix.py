@@ -19,14 +19,21 @@ from __future__ import annotations
 import re
 
 from remedybot.edits import EditError, frontmatter, names, pycode
+from remedybot.model.enums import Branch
 from remedybot.model.evidence import front_matter
 from remedybot.model.plan import Step
-from remedybot.remedy.commit import advice, apply_step, current_files, file_step, step_done
-from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext
+from remedybot.remedy.commit import (
+    FileFixParams,
+    advice,
+    apply_step,
+    current_files,
+    file_step,
+    gather_sources,
+    step_done,
+)
+from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 
 ID = "startup_fix"
-BRANCHES = ("unhealthy_startup",)
-ORDER = ORDER_FILE_FIX
 apply = apply_step
 done = step_done
 _PROGRESS = re.compile(r"\d+%\||Downloading|Loading checkpoint shards|Fetching \d+ files")
@@ -89,3 +96,7 @@ def plan(ctx: PlanContext) -> list[Step]:
                        "The start shows no progress and downloads nothing remedybot can preload: more time would "
                        "only delay the failure. Check the run log for where it hangs.")]
     return steps
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.UNHEALTHY_STARTUP}), order=ORDER_FILE_FIX, params=FileFixParams,
+                    gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import time
 
+from remedybot.hub import aggregate_state
+from remedybot.hub.status import status_url
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, step
 
 ID = "watch_status"
-BRANCHES = ("platform_incident",)
-ORDER = ORDER_WAIT
 
 
 def watch_timeout() -> float:
@@ -24,8 +25,6 @@ def watch_timeout() -> float:
 
 
 def plan(ctx: PlanContext) -> list[Step]:
-    from remedybot.hub.status import status_url
-
     return [step(ID, action="wait for the platform incident to end, watching the status page", risk="read-only",
                  reversible=True, fixes=False,
                  why="Hugging Face's platform is degraded: changing the Space now cannot help and may queue "
@@ -34,8 +33,6 @@ def plan(ctx: PlanContext) -> list[Step]:
 
 
 def apply(s: Step, run: RunContext) -> Outcome:
-    from remedybot.hub import aggregate_state
-
     deadline = time.monotonic() + watch_timeout()
     poll = float(os.environ.get("REMEDYBOT_WATCH_POLL", "30"))
     state = "unknown"
@@ -50,3 +47,6 @@ def apply(s: Step, run: RunContext) -> Outcome:
         return Outcome("done", f"status page operational again; the Space is {stage}", data={"status": state})
     return Outcome("done", f"status page still {state} after {watch_timeout():g}s; the Space is {stage}",
                    data={"status": state})
+
+
+PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.PLATFORM_INCIDENT}), order=ORDER_WAIT, plan=plan, apply=apply)

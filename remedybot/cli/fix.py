@@ -14,6 +14,7 @@ from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError, refusal
 from remedybot.model.space_id import parse_space_id
+from remedybot.remedy.events import to_terminal
 
 STORAGE = "Storage (a Space over its storage limit)"
 
@@ -88,8 +89,10 @@ def fix_run(
     """Diagnose, plan, ask, apply and verify."""
     from remedybot.hub import Hub
     from remedybot.model.plan import render_plan
+    from remedybot.playbooks import REGISTRY
+    from remedybot.remedy.gates import fix_gate
     from remedybot.remedy.playbook import PlanOptions
-    from remedybot.remedy.workflow import fix_gate, plan_space
+    from remedybot.remedy.workflow import plan_space
 
     space_id = parse_space_id(space)
     hub = Hub()
@@ -97,7 +100,7 @@ def fix_run(
                "keep_recent_minutes": keep_recent, "storage_limit": storage_limit}
     options = PlanOptions(to=to, max_cost_per_hour=max_cost, propose=propose, force=force,
                           extra={k: v for k, v in storage.items() if v})
-    plan, diagnosis, _evidence = plan_space(hub, space_id, options)
+    plan, diagnosis, _evidence = plan_space(hub, space_id, options, REGISTRY)
     if out is not None:
         plan.save(out)
     if json_out:
@@ -114,7 +117,6 @@ def fix_run(
         else:
             output.hint(f"nothing was changed. Save the plan with 'remedybot fix {space_id} --dry-run --out plan.json'")
         raise typer.Exit(int(ExitCode.OK))
-    from remedybot.playbooks import REGISTRY
     from remedybot.remedy.apply import apply_plan
 
     audit, ledger = _engine(audit_log)
@@ -124,7 +126,8 @@ def fix_run(
         out = plan_path(plan)
         plan.save(out)
     gate = fix_gate(yes=yes, interactive=sys.stdin.isatty() and sys.stderr.isatty())
-    result = apply_plan(plan, hub, REGISTRY, audit=audit, ledger=ledger, gate=gate, confirm=_confirm, force=force)
+    result = apply_plan(plan, hub, REGISTRY, audit=audit, ledger=ledger, gate=gate, confirm=_confirm, force=force,
+                        on_event=to_terminal)
     _finish(result, plan, audit, out)
 
 
@@ -171,11 +174,11 @@ def apply_run(
     from remedybot.model.plan import Plan
     from remedybot.playbooks import REGISTRY
     from remedybot.remedy.apply import apply_plan
-    from remedybot.remedy.workflow import approved_gate
+    from remedybot.remedy.gates import approved_gate
 
     plan = Plan.load(plan_file)
     expect = parse_space_id(space) if space else None
     audit, ledger = _engine(audit_log)
     result = apply_plan(plan, Hub(), REGISTRY, audit=audit, ledger=ledger, gate=approved_gate(plan),
-                        expect_space=expect, force=force)
+                        expect_space=expect, force=force, on_event=to_terminal)
     _finish(result, plan, audit, plan_file)

@@ -9,7 +9,6 @@
     │   ├── NotFoundError          the Space or repo does not exist, or is private to someone else
     │   └── HubUnavailableError    retries ran out on 408/429/5xx or connection errors
     ├── RefusedError               a safety check refused to go on (stale or tampered plan, no approval)
-    ├── UnverifiedError            a fix was applied but the Space is still not healthy
     └── NotImplementedYetError     the command exists but is not built yet
 
 Messages are built once, here, from attributes; they never contain a token.
@@ -98,24 +97,15 @@ class RefusedError(RemedyError):
     exit_code = ExitCode.REFUSED
 
 
-class UnverifiedError(RemedyError):
-    """A fix was applied but the Space did not come back healthy."""
-
-    exit_code = ExitCode.UNVERIFIED
-
-
 class NotImplementedYetError(RemedyError):
     """The command is registered but not built yet."""
 
     exit_code = ExitCode.NOT_BUILT
 
 
-def refusal(action: str, reason: str, remedy: str, *, force_flag: str | None = None) -> RefusedError:
+def refusal(action: str, reason: str, remedy: str) -> RefusedError:
     """Build the one refusal frame: "Refusing to <action>: <reason>. <remedy>."
 
     Playbooks and the apply engine supply only the parts; the wording lives here.
     """
-    text = f"Refusing to {action}: {reason}. {remedy.rstrip('.')}."
-    if force_flag:
-        text += f" Use {force_flag} to override."
-    return RefusedError(text)
+    return RefusedError(f"Refusing to {action}: {reason}. {remedy.rstrip('.')}.")

@@ -8,27 +8,12 @@ can never be printed by accident.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import Any
 
-from remedybot.core.redact import redact
+from remedybot.core.redact import redact, strip_ansi, terminal_safe
 
-# Log text is the Space's output, not ours: its colour codes and control characters must not reach
-# the terminal (they could hide or rewrite lines). Escape sequences go; other controls show as U+FFFD.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
-
-
-def strip_ansi(text: str) -> str:
-    """`text` without terminal escape sequences (colour, cursor moves, titles)."""
-    return _ANSI.sub("", text)
-
-
-def terminal_safe(text: str) -> str:
-    """`text` without escape sequences or control characters (tabs kept)."""
-    return _CONTROL.sub("\ufffd", _ANSI.sub("", text))
-
+__all__ = ["error", "hint", "info", "result", "result_json", "strip_ansi", "terminal_safe", "warning"]
 
 def result(text: str) -> None:
     """Print a result line (stdout)."""

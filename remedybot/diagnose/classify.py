@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from remedybot.diagnose.catalog.scan import Context, Hit, scan
 from remedybot.diagnose.catalog.schema import Catalog, load_catalog
 from remedybot.model.diagnosis import MEDIUM, Alternative, Diagnosis, EvidenceLine
+from remedybot.model.enums import BUILD_STAGES, HEALTHY_STAGES, RUN_STAGES
 from remedybot.model.evidence import Evidence
 
 SUPERSEDED = 0.35  # a fatal line a later fatal line replaced
@@ -51,9 +52,6 @@ UNKNOWN_CAP = 0.35
 STRONG = 0.8  # a specific failure this sure is not overridden by a degraded status page alone
 MAX_EVIDENCE = 8
 MAX_ALTERNATIVES = 4
-_BUILD_STAGES = ("BUILDING", "BUILD_ERROR")
-_RUN_STAGES = ("RUNTIME_ERROR", "APP_STARTING", "RUNNING_APP_STARTING", "RUNNING", "SLEEPING", "PAUSED", "STOPPED")
-_HEALTHY_STAGES = ("RUNNING", "SLEEPING")
 _STEP_HEADER = ("--> ", "#", "Step ")
 
 
@@ -88,13 +86,13 @@ def classify(evidence: Evidence, catalog: Catalog | None = None) -> Diagnosis:
 
 
 def _timeline(stage: str | None) -> tuple[str, ...]:
-    if stage in _BUILD_STAGES:
+    if stage in BUILD_STAGES:
         return ("build_log", "runtime.errorMessage")
     if stage in ("NO_APP_FILE", "CONFIG_ERROR"):
         return ("runtime.errorMessage",)
     if stage == "RUNNING_BUILDING":
         return ("run_log", "build_log", "runtime.errorMessage")
-    if stage in _RUN_STAGES:
+    if stage in RUN_STAGES:
         return ("run_log", "runtime.errorMessage")
     return ("build_log", "run_log", "runtime.errorMessage")
 
@@ -208,7 +206,7 @@ def _decide(ctx: Context, catalog: Catalog, parts: list[_Part]) -> Diagnosis:
                 winner, confidence = rival, min(rivals[rival], 0.9)
             elif rival is not None and rivals[rival] >= STRONG:
                 confidence = min(confidence, 0.6)  # the platform first, but say it is contested
-    elif ctx.stage in _HEALTHY_STAGES:
+    elif ctx.stage in HEALTHY_STAGES:
         winner = "healthy"
         noise = max(overall.values(), default=0.0)
         confidence = max(0.5, (0.9 if ctx.get("run_log") is not None else 0.75) - 0.5 * noise)

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remedybot.core.errors import AuthError, NotFoundError, RemedyError
+from remedybot.hub import SpaceDisabledError, log_tail
+from remedybot.model.evidence import Evidence
 
 CONFIG_FILES = ("README.md", "requirements.txt", "pre-requirements.txt", "packages.txt", "Dockerfile")
 SOURCE_TIMEOUT = 20.0  # seconds for any one source
@@ -32,9 +34,6 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
         NotFoundError: the Space does not exist (or is private to someone else); nothing to diagnose.
         AuthError: the Hub rejected the token; fix the token first.
     """
-    from remedybot.hub import SpaceDisabledError, log_tail
-    from remedybot.model.evidence import Evidence
-
     sources: dict[str, Callable[[], Any]] = {
         "info": lambda: _info(hub, space_id),
         "runtime": lambda: hub.runtime(space_id),

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from remedybot.diagnose.catalog.scan import Context, scan
+from remedybot.diagnose.catalog.schema import load_catalog
 from remedybot.diagnose.collect import CONFIG_FILES
 from remedybot.edits import aptfiles, dockerfile, names, pycode, requirements
 from remedybot.model.evidence import Evidence, front_matter
@@ -144,9 +146,6 @@ def lint_checkout(co: Checkout) -> list[Finding]:
 
 
 def _catalog(evidence: Evidence) -> list[Finding]:
-    from remedybot.diagnose.catalog.scan import Context, scan
-    from remedybot.diagnose.catalog.schema import load_catalog
-
     out = []
     for hit in scan(Context(evidence), load_catalog()):
         if not hit.source.startswith(("files/", "info.siblings")):

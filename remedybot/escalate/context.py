@@ -38,9 +38,16 @@ from typing import Any
 
 import yaml
 
-from remedybot.core.errors import UsageError
-from remedybot.core.output import strip_ansi
-from remedybot.core.redact import MARK, redact
+from remedybot.core import output
+from remedybot.core.errors import RemedyError, UsageError
+from remedybot.core.redact import clean
+from remedybot.diagnose.catalog.schema import load_branches
+from remedybot.diagnose.classify import classify
+from remedybot.diagnose.collect import collect_evidence
+from remedybot.escalate.tickets import render_ticket, template_error, ticket_path, write_ticket
+from remedybot.hub import Hub
+from remedybot.hub.status import aggregate_state, status_components
+from remedybot.model.evidence import Evidence, front_matter
 from remedybot.remedy.attempts import attempts, cap, utc
 
 REQUESTS_FILE = "escalation.yaml"
@@ -53,34 +60,6 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_STATUS_PAGE = "https://status.huggingface.co"
 
 _REQUEST_ID = re.compile(r"Root=1-[0-9a-fA-F]{8}-[0-9a-fA-F]{8,32}")
-# Token shapes `redact` misses when glued to a word (its patterns start at \b), and bearer values
-# that reached us without their "Authorization:" prefix (a header dict's value).
-_SCRUB = [re.compile(r"hf_[A-Za-z0-9]{30,}"), re.compile(r"api_org_[A-Za-z0-9]{20,}"),
-          re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=\-]{16,}")]
-# Keys whose value is a credential itself (a header dict, a config mapping). Not "secret": the
-# catalog's culprit uses it for the *name* of a missing secret, which support needs to see.
-_SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|^(set-)?cookie$|^passw(or)?d$|^(hf_|access_|auth_)?token$"
-                         r"|^api[_-]?key$|^secret_value$")
-
-
-# -- redaction --------------------------------------------------------------------------------
-def scrub(text: str) -> str:
-    """`redact`, then the ticket-only patterns above: a ticket is sent to people outside."""
-    text = redact(text)
-    for pattern in _SCRUB:
-        text = pattern.sub(MARK, text)
-    return text
-
-
-def clean(data: Any, key: str = "") -> Any:
-    """Scrub every string of a JSON-like value; a string under a secret-looking key is dropped whole."""
-    if isinstance(data, str):
-        return MARK if key and _SECRET_KEY.search(key) and data else scrub(strip_ansi(data))
-    if isinstance(data, dict):
-        return {scrub(str(k)): clean(v, str(k)) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [clean(v) for v in data]
-    return data
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -115,8 +94,6 @@ def build_context(evidence: Any, diagnosis: Any, *, records: list[dict[str, Any]
     Raises:
         UsageError: escalation.yaml is unreadable or one of its strings uses an undefined variable.
     """
-    from remedybot.model.evidence import Evidence, front_matter
-
     raw = evidence.to_dict() if hasattr(evidence, "to_dict") else dict(evidence)
     ev = Evidence.from_dict(clean(raw))
     diag = clean(diagnosis.to_dict() if hasattr(diagnosis, "to_dict") else dict(diagnosis))
@@ -175,8 +152,6 @@ def _diagnosis(diag: dict[str, Any], stage: str) -> dict[str, Any]:
     title = diag.get("title")
     if not title:
         try:
-            from remedybot.diagnose.catalog.schema import load_branches
-
             title = load_branches()[branch].title
         except Exception:  # a branch the table does not know: its id is title enough
             title = branch
@@ -202,8 +177,6 @@ def _diagnosis(diag: dict[str, Any], stage: str) -> dict[str, Any]:
 def _status(ev: Any, status_url: str | None) -> dict[str, Any]:
     """The status page as it was when the evidence was collected: the moment the ticket describes."""
     import os
-
-    from remedybot.hub.status import aggregate_state, status_components
 
     url = status_url or os.environ.get("REMEDYBOT_STATUS_URL") or DEFAULT_STATUS_PAGE
     url = url.removesuffix("/index.json")
@@ -279,8 +252,6 @@ def _request(context: dict[str, Any], user_dir: Path | None) -> dict[str, Any]:
     entry = data["requests"].get(branch) or data["requests"]["unknown"]
     import jinja2
 
-    from remedybot.escalate.tickets import template_error
-
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
     def fill(template: str, part: str) -> str:
@@ -335,9 +306,6 @@ def collect_context(hub: Any, space_id: str, *, audit: Any | None = None, plan_f
     Raises:
         NotFoundError / AuthError: the Space cannot be read at all; check the id or the token.
     """
-    from remedybot.diagnose.classify import classify
-    from remedybot.diagnose.collect import collect_evidence
-
     evidence = collect_evidence(hub, space_id)
     evidence.push_error = push_error or evidence.push_error
     evidence.restart_error = restart_error or evidence.restart_error
@@ -355,11 +323,6 @@ def escalate_after_run(space_id: str, *, audit: Any, plan_fingerprint: str | Non
     called by `fix`/`apply` themselves. It never changes the run's outcome: if the Space cannot be
     read or the file cannot be written, it warns, points at `remedybot report`, and returns None.
     """
-    from remedybot.core import output
-    from remedybot.core.errors import RemedyError
-    from remedybot.escalate.tickets import render_ticket, ticket_path, write_ticket
-    from remedybot.hub import Hub
-
     now = datetime.now(UTC)
     try:
         context = collect_context(Hub(), space_id, audit=audit, plan_fingerprint=plan_fingerprint, now=now)

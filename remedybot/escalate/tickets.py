@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from remedybot.core.errors import UsageError
-from remedybot.escalate.context import clean, scrub
+from remedybot.core.redact import clean, scrub
+from remedybot.core.templating import environment as shared
+from remedybot.remedy.audit import state_home
 
 FORMATS = {"email": "ticket_email.txt.j2", "forum": "ticket_forum.md.j2", "github": "ticket_github.md.j2",
            "markdown": "ticket_markdown.md.j2", "json": None}
@@ -30,8 +32,6 @@ def environment(user_dir: str | None) -> Any:
     """The shared Jinja environment (StrictUndefined, user overrides) plus the Markdown filters, one per
     template directory so compiled templates are cached across a fleet's tickets. Autoescaping is on
     for any HTML template (a user's own `*.html`)."""
-    from remedybot.core.templating import environment as shared
-
     env = shared(Path(user_dir) if user_dir else None, html=True)
     env.filters.update(code=inline_code, fence=fence)
     return env
@@ -100,8 +100,6 @@ def template_error(exc: Exception, name: str) -> Exception:
 
 def ticket_path(space_id: str, fmt: str, now: datetime | None = None) -> Path:
     """Where an automatic ticket goes: the state home's tickets/ folder, one file per Space and moment."""
-    from remedybot.remedy.audit import state_home
-
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return state_home() / "tickets" / f"{space_id.replace('/', '--')}-{stamp}.{EXTENSIONS[fmt]}"
 

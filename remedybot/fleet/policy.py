@@ -35,7 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from remedybot.core.errors import UsageError
-from remedybot.model.plan import RISK_ORDER, Step
+from remedybot.model.enums import Risk
+from remedybot.model.plan import Step
+from remedybot.playbooks import REGISTRY
+from remedybot.remedy.gates import RUN, Decision, Verdict
+from remedybot.remedy.ledger import DEFAULT_COOLDOWNS as PLAYBOOK_FLOORS
 
 DEFAULT_FILE = "remedybot.toml"
 AUTO_MODES = ("none", "safe")
@@ -97,9 +101,6 @@ def load_policy(path: Path | None = None) -> Policy:
 
 def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     """Validate the parsed TOML. Raises UsageError naming `where` and the first bad key."""
-    from remedybot.playbooks import REGISTRY
-    from remedybot.remedy.ledger import DEFAULT_COOLDOWNS as PLAYBOOK_FLOORS
-
     def bad(key: str, problem: str) -> UsageError:
         return UsageError(f"Policy file '{where}': '{key}' {problem}.")
 
@@ -169,14 +170,6 @@ def _show(period: timedelta) -> str:
     return f"{minutes / 60:g}h" if minutes >= 60 else f"{minutes:g}m"
 
 
-@dataclass
-class Decision:
-    """Whether a step may run unattended, and if not, the short reason that goes to the log."""
-
-    run: bool
-    reason: str = ""
-
-
 class PolicyGate:
     """Decides, step by step, what one plan may do under the policy and the ledger.
 
@@ -195,26 +188,26 @@ class PolicyGate:
         """Run, or the first limit the step hits (read-only steps never run: watch waits and writes tickets)."""
         p, name = self.policy, step.playbook
         if step.risk == "read-only":
-            return Decision(False, "read-only: watch itself waits and writes tickets")
+            return Decision(Verdict.SKIP, "read-only: watch itself waits and writes tickets")
         if name not in p.allow:
-            return Decision(False, f"playbook {name} is not in the policy's allow list")
-        if RISK_ORDER[step.risk] > RISK_ORDER[p.max_risk]:
-            return Decision(False, f"its risk ({step.risk}) is above the policy's max_risk ({p.max_risk})")
+            return Decision(Verdict.SKIP, f"playbook {name} is not in the policy's allow list")
+        if Risk(step.risk).rank > Risk(p.max_risk).rank:
+            return Decision(Verdict.SKIP, f"its risk ({step.risk}) is above the policy's max_risk ({p.max_risk})")
         cost = step.params.get("cost_per_hour")
         if step.costs_money and not isinstance(cost, int | float):
-            return Decision(False, "it costs money and its cost per hour is unknown")
+            return Decision(Verdict.SKIP, "it costs money and its cost per hour is unknown")
         if isinstance(cost, int | float) and cost > p.max_cost_per_hour:
-            return Decision(False, f"it costs ${cost:g}/h, above the policy's max_cost_per_hour "
+            return Decision(Verdict.SKIP, f"it costs ${cost:g}/h, above the policy's max_cost_per_hour "
                                    f"(${p.max_cost_per_hour:g}/h)")
         left = self.ledger.cooldown_left(self.space_id, name, p.cooldown(name), now=self.now)
         if left is not None:
-            return Decision(False, f"cooldown: {name} ran on this Space less than {_show(p.cooldown(name))} ago "
+            return Decision(Verdict.SKIP, f"cooldown: {name} ran on this Space less than {_show(p.cooldown(name))} ago "
                                    f"({int(left.total_seconds() // 60) + 1} min left)")
         reason = self._budget(name)
         if reason:
-            return Decision(False, reason)
+            return Decision(Verdict.SKIP, reason)
         self.granted.append(name)
-        return Decision(True)
+        return RUN
 
     def _budget(self, name: str) -> str | None:
         b = self.policy.budgets

@@ -41,7 +41,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from remedybot.core.errors import RemedyError
+from remedybot.core.errors import RemedyError, UsageError
+from remedybot.diagnose.classify import classify
+from remedybot.diagnose.collect import collect_evidence
+from remedybot.model.evidence import Evidence
 
 DEFAULT_CONCURRENCY = 8
 MIN_SPACES = 3  # an incident needs at least this many Spaces failing the same way ...
@@ -174,8 +177,6 @@ def scan_fleet(hub: Any, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
         HubError: the listing itself failed (auth, Hub down); a single Space that cannot be read is
             reported in its result instead, so one bad Space never hides the rest of the fleet.
     """
-    from remedybot.core.errors import UsageError
-
     if concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, not {concurrency}.")
     started = time.monotonic()
@@ -201,9 +202,6 @@ def scan_fleet(hub: Any, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
 
 
 def _diagnose_one(hub: _ScanHub, info: Any, runtime: dict[str, Any] | None, deep: bool) -> SpaceResult:
-    from remedybot.diagnose.classify import classify
-    from remedybot.diagnose.collect import collect_evidence
-
     try:
         if not deep and runtime is not None:
             quick = listing_evidence(info, runtime, hub)
@@ -220,8 +218,6 @@ def _diagnose_one(hub: _ScanHub, info: Any, runtime: dict[str, Any] | None, deep
 
 def listing_evidence(info: Any, runtime: dict[str, Any], hub: Any) -> Any:
     """Evidence from the listing alone (info fields, runtime) plus the scan's shared status page."""
-    from remedybot.model.evidence import Evidence
-
     missing = {name: _SKIPPED for name in ("build_log", "run_log", "files", "commits")}
     try:
         status = hub.status_page()
@@ -275,8 +271,6 @@ def correlate(results: list[SpaceResult], *, min_spaces: int = MIN_SPACES,
     Mutates the members' `diagnosis` (now platform_incident), `incident` and `was_branch`.
     Pure apart from that: no Hub calls.
     """
-    from remedybot.diagnose.classify import classify
-
     failing = [r for r in results if r.failing]
     groups: dict[str, list[SpaceResult]] = {}
     labels: dict[str, str] = {}

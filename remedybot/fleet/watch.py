@@ -30,15 +30,31 @@ import contextlib
 import json
 import os
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from remedybot.core import output
 from remedybot.core.errors import AuthError, ExitCode, RefusedError, RemedyError, UsageError, refusal
+from remedybot.core.redact import redact_data
+from remedybot.escalate.context import escalate_after_run
+from remedybot.fleet.policy import PolicyGate
+from remedybot.fleet.scan import progress_bar, scan_fleet
+from remedybot.hub import Hub
+from remedybot.model.plan import Step
+from remedybot.playbooks import REGISTRY
+from remedybot.remedy.apply import apply_plan
+from remedybot.remedy.audit import AuditLog, default_audit_path, state_home
+from remedybot.remedy.events import to_terminal
+from remedybot.remedy.gates import Decision, Verdict
+from remedybot.remedy.ledger import Ledger, default_ledger_path
+from remedybot.remedy.playbook import Outcome, PlanOptions, Playbook, RunContext
+from remedybot.remedy.workflow import plan_space
 
 NEEDS_HUGGING_FACE = ("policy_block", "unknown")  # no playbook fixes these; a ticket is the next step
 NOT_ACTED_ON = ("healthy", "platform_incident")
+HELD_BACK = Decision(Verdict.SKIP, "held back by the policy")
 WEBHOOK_TIMEOUT = 10.0
 
 
@@ -59,8 +75,6 @@ def post_event(url: str, event: dict[str, Any], timeout: float = WEBHOOK_TIMEOUT
     """
     import httpx2
 
-    from remedybot.core.redact import redact_data
-
     try:
         with httpx2.Client(timeout=timeout) as client:
             response = client.post(url, json=redact_data(event), headers={"User-Agent": "remedybot-watch"})
@@ -74,27 +88,22 @@ def post_event(url: str, event: dict[str, Any], timeout: float = WEBHOOK_TIMEOUT
     return True
 
 
-class _Recording:
-    """A playbook as apply.py sees it in watch: any step it completes is in the ledger, counted by the policy.
+def _recording(playbook: Playbook) -> Playbook:
+    """`playbook`, but every step it applies is written to the ledger, so budgets and cooldowns count it.
 
     Most playbooks record their action themselves; the file fixes do not, so it is done here,
     right after the step returns.
     """
-
-    def __init__(self, module: Any) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-    def apply(self, step: Any, run: Any) -> Any:
-        outcome = self._module.apply(step, run)
+    def apply(step: Step, run: RunContext) -> Outcome:
+        outcome = playbook.apply(step, run)
         if outcome.status in ("done", "proposed") and step.risk != "read-only":
             fp, space = run.plan.fingerprint, run.plan.space_id
             if not any(e.get("fingerprint") == fp and e.get("step") == step.number
                        for e in run.ledger.entries(space, step.playbook)):
                 run.ledger.record(space, step.playbook, fingerprint=fp, step=step.number, by="watch")
         return outcome
+
+    return replace(playbook, apply=apply)
 
 
 class Watcher:
@@ -103,9 +112,6 @@ class Watcher:
     def __init__(self, owner: str, *, policy: Any, auto: str = "none", notify_url: str | None = None,
                  concurrency: int = 8, deep: bool = False, audit_path: Path | None = None, json_out: bool = False,
                  hub: Any = None) -> None:
-        from remedybot.remedy.audit import AuditLog, default_audit_path, state_home
-        from remedybot.remedy.ledger import Ledger, default_ledger_path
-
         self.owner, self.policy, self.auto = owner, policy, auto
         self.notify_url, self.concurrency, self.deep, self.json_out = notify_url, concurrency, deep, json_out
         self.audit = AuditLog(audit_path or default_audit_path())
@@ -116,8 +122,6 @@ class Watcher:
     @property
     def hub(self) -> Any:
         if self._hub is None:
-            from remedybot.hub import Hub
-
             self._hub = Hub()
         return self._hub
 
@@ -141,8 +145,6 @@ class Watcher:
 
     # -- one cycle ------------------------------------------------------------------------------------
     def cycle(self) -> ExitCode:
-        from remedybot.fleet.scan import progress_bar, scan_fleet
-
         with progress_bar(not self.json_out) as (on_total, on_result):
             scan = scan_fleet(self.hub, self.owner, concurrency=self.concurrency, deep=self.deep,
                               on_total=on_total, on_result=on_result)
@@ -211,17 +213,11 @@ class Watcher:
 
     def _act(self, result: Any) -> dict[str, Any] | None:
         """Plan the Space's fix and apply what the policy allows; the 'action' event, or None if nothing ran."""
-        from remedybot.fleet.policy import PolicyGate
-        from remedybot.playbooks import REGISTRY
-        from remedybot.remedy.apply import apply_plan
-        from remedybot.remedy.playbook import PlanOptions
-        from remedybot.remedy.workflow import plan_space
-
         space_id = result.space_id
         try:
             # No cost cap for the planner: it picks the cheapest fitting flavor anyway, and the gate then
             # refuses it above the cap with a logged reason instead of the plan silently holding no switch.
-            plan, diagnosis, _ = plan_space(self.hub, space_id, PlanOptions())
+            plan, diagnosis, _ = plan_space(self.hub, space_id, PlanOptions(), REGISTRY)
         except RemedyError as exc:
             output.warning(f"could not plan a fix for '{space_id}': {exc.message}")
             return None
@@ -231,19 +227,19 @@ class Watcher:
         decisions = {s.number: gate.decide(s) for s in plan.steps}
         for s in plan.steps:
             reason = decisions[s.number].reason
-            if not decisions[s.number].run and s.risk != "read-only":
+            if not decisions[s.number].runs and s.risk != "read-only":
                 self.audit.write("policy-skip", fingerprint=plan.fingerprint, space_id=space_id, step=s.number,
                                  playbook=s.playbook, reason=reason, policy=self.policy.source)
                 output.info(f"- {space_id}: step {s.number} ({s.playbook}) not applied: {reason}")
-        allowed = [s for s in plan.steps if decisions[s.number].run]
+        allowed = [s for s in plan.steps if decisions[s.number].runs]
         if not allowed:
             return None
-        registry = {name: _Recording(module) for name, module in REGISTRY.items()}
+        registry = {name: _recording(playbook) for name, playbook in REGISTRY.items()}
         steps = [{"step": s.number, "playbook": s.playbook, "action": s.action} for s in allowed]
         try:
             applied = apply_plan(plan, self.hub, registry, audit=self.audit, ledger=self.ledger,
-                                 gate=lambda s: "run" if decisions[s.number].run else "skip:held back by the policy",
-                                 expect_space=space_id)
+                                 gate=lambda s: decisions[s.number] if decisions[s.number].runs else HELD_BACK,
+                                 expect_space=space_id, on_event=to_terminal)
             outcome, message = applied.outcome, applied.message
             if outcome == "fixed" and applied.space_id not in (None, space_id):
                 outcome = "replaced"  # a duplicate runs; the original is still down and stays watched
@@ -257,8 +253,6 @@ class Watcher:
 
     def _ticket(self, entry: dict[str, Any] | None, space_id: str, why: str) -> str | None:
         """Write the support ticket once per problem (escalate.py renders it from fresh evidence)."""
-        from remedybot.escalate.context import escalate_after_run
-
         if entry is not None and entry.get("ticket"):
             return entry["ticket"]
         path = escalate_after_run(space_id, audit=self.audit, plan_fingerprint=None)

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from huggingface_hub import constants
 from huggingface_hub.utils import get_session, hf_raise_for_status
 
-from remedybot.core.errors import HubError
+from remedybot.core.errors import HubError, NotFoundError
 
 CHUNK = 1 << 20
 LFS_MIME = "application/vnd.git-lfs+json"
@@ -201,8 +201,6 @@ def lfs_download_action(hub: Any, repo_id: str, repo_type: str, oid: str, size: 
 # -- buckets (hub-api.md §6) -------------------------------------------------------------
 def bucket_info(hub: Any, bucket_id: str) -> dict[str, Any] | None:
     """The bucket's JSON (id, private, size, totalFiles), or None when it does not exist."""
-    from remedybot.core.errors import NotFoundError
-
     try:
         return get_json(hub, f"{hub.endpoint}/api/buckets/{bucket_id}", what="read", repo_id=bucket_id,
                          repo_type="bucket")

@@ -13,14 +13,14 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from remedybot.core.errors import PlanFileError
+from remedybot.core.templating import render
+from remedybot.model.enums import Risk
 
-Risk = Literal["read-only", "safe", "disruptive", "destructive"]
-RISK_ORDER = {"read-only": 0, "safe": 1, "disruptive": 2, "destructive": 3}
 PLAN_VERSION = 1
 DEFAULT_TTL = timedelta(hours=24)
 
@@ -139,13 +139,6 @@ def new_plan(*, space_id: str, created_at: str | None, serial: Serial, branch: s
     return plan.seal()
 
 
-def order_steps(steps: list[Step]) -> list[Step]:
-    """Cheapest and least invasive first; the playbooks' own order breaks ties."""
-    return sorted(steps, key=lambda s: RISK_ORDER[s.risk])
-
-
 def render_plan(plan: Plan) -> str:
     """The plan for people: numbered steps with risk, reversibility, why and exact calls."""
-    from remedybot.core.templating import render
-
     return render("plan.txt.j2", plan=plan, approved=plan.approved_steps()).rstrip("\n")

@@ -10,39 +10,25 @@ left it in (our own commits do not make our own plan stale).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from remedybot.core import output
-from remedybot.core.errors import ExitCode, refusal
+from remedybot.core.errors import ExitCode, RemedyError, refusal
+from remedybot.model.enums import Risk, is_healthy
 from remedybot.model.plan import Plan, Serial, Step
 from remedybot.remedy.audit import AuditLog
+from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
+from remedybot.remedy.gates import Decision, Gate, Verdict
 from remedybot.remedy.ledger import Ledger
-from remedybot.remedy.playbook import RunContext
-from remedybot.remedy.verify import HEALTHY, verify_space
+from remedybot.remedy.playbook import Outcome, Playbook, Registry, RunContext
+from remedybot.remedy.proposal import proposed_result, settle_proposals
+from remedybot.remedy.state import ApplyResult, current_serial
+from remedybot.remedy.verify import verify_space
 
-Gate = Callable[[Step], str]  # "run" | "skip" or "skip:<why>" | "ask" | a refusal reason
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
+
 Confirm = Callable[[Step], bool]
-
-
-@dataclass
-class ApplyResult:
-    exit_code: ExitCode
-    outcome: str  # fixed | unverified | same-failure | refused | nothing-to-do | healthy | proposed | declined
-    message: str
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    space_id: str | None = None  # the Space that ended up RUNNING (a duplicate's id, say)
-
-
-def current_serial(hub: Any, space_id: str) -> tuple[str | None, Serial]:
-    """The Space's lineage (created_at) and serial as the Hub shows them now."""
-    info = hub.space_info(space_id, expand=["sha", "createdAt", "usedStorage"])
-    runtime = hub.runtime(space_id)
-    created = info.created_at.isoformat() if info.created_at else None
-    serial = Serial(sha=info.sha, hardware=(runtime.get("hardware") or {}).get("requested"),
-                    used_storage=info.used_storage, failing=runtime.get("stage") not in HEALTHY)
-    return created, serial
 
 
 def serial_changes(expected: Serial, now: Serial) -> list[str]:
@@ -58,7 +44,7 @@ def serial_changes(expected: Serial, now: Serial) -> list[str]:
     return changes
 
 
-def check_plan(plan: Plan, hub: Any, *, expect_space: str | None, progress: dict[str, Any],
+def check_plan(plan: Plan, hub: Hub, *, expect_space: str | None, progress: dict[str, Any],
                now: datetime | None = None) -> Serial:
     """Every reason to refuse a plan before touching the Space; returns the Space's serial now.
 
@@ -87,128 +73,168 @@ def check_plan(plan: Plan, hub: Any, *, expect_space: str | None, progress: dict
     return serial
 
 
-def apply_plan(plan: Plan, hub: Any, registry: dict[str, Any], *, audit: AuditLog, ledger: Ledger,
+def apply_plan(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, ledger: Ledger,
                gate: Gate, confirm: Confirm | None = None, expect_space: str | None = None,
-               force: bool = False) -> ApplyResult:
+               force: bool = False, on_event: EventSink = discard) -> ApplyResult:
     """Run the plan's steps that `gate` lets through, verify after each fix step, audit everything."""
     fp = plan.fingerprint
-    progress = audit.progress(fp)
-    if progress.get("outcome") == "fixed":
+    if audit.progress(fp).get("outcome") == "fixed":
         return ApplyResult(ExitCode.OK, "fixed", f"Plan {fp[:12]} was already applied and verified; nothing to do.")
-    run = RunContext(hub=hub, plan=plan, audit=audit, ledger=ledger, force=force)
-    _finish_interrupted(plan, registry, run, progress)
-    from remedybot.remedy.proposal import proposed_result, settle_proposals
-
+    run = RunContext(hub=hub, plan=plan, audit=audit, ledger=ledger, force=force, emit=on_event)
+    _finish_interrupted(plan, registry, run, audit.progress(fp))
     pending = settle_proposals(plan, run, audit.progress(fp))  # a proposed fix: open, merged or declined PR
     if pending is not None:
         return pending
     progress = audit.progress(fp)
+    _check_or_audit(plan, hub, audit, expect_space, progress)
+    decisions = {s.number: gate(s) for s in plan.steps if s.number not in progress["finished"]}
+    _refuse_if_nothing_acts(plan, decisions)
+    audit.write("run-start", fingerprint=fp, space_id=plan.space_id, branch=plan.branch)
+    walk = _Walk(plan, registry, run, progress, confirm)
+    for step in plan.steps:
+        result = walk.step(step, decisions.get(step.number))
+        if result is not None:
+            return result
+    return _final(plan, hub, audit, walk.ran_fix)
+
+
+def _check_or_audit(plan: Plan, hub: Hub, audit: AuditLog, expect_space: str | None,
+                    progress: dict[str, Any]) -> None:
+    """`check_plan`, with a refusal written to the audit log before it is raised."""
     try:
         check_plan(plan, hub, expect_space=expect_space, progress=progress)
     except Exception as exc:
-        audit.write("refused", fingerprint=fp, space_id=plan.space_id, reason=str(exc))
+        audit.write("refused", fingerprint=plan.fingerprint, space_id=plan.space_id, reason=str(exc))
         raise
-    decisions = {s.number: ("done" if s.number in progress["finished"] else gate(s)) for s in plan.steps}
-    acting = [s for s in plan.steps if s.risk != "read-only"]
-    if acting and not any(decisions[s.number] in ("run", "done", "ask") for s in acting):
-        first = acting[0]
-        reason = decisions[first.number]
-        reason = (reason.partition(":")[2] or "it is not approved") if _is_skip(reason) else reason
-        raise refusal(f"apply plan {fp[:12]} to '{plan.space_id}'", f"step {first.number} ({first.playbook}) "
-                      f"cannot run: {reason}", f"Run 'remedybot approve PLAN --steps {first.number}' first")
-    audit.write("run-start", fingerprint=fp, space_id=plan.space_id, branch=plan.branch)
-    failures: list[str] = list(progress["failures"])
-    ran_fix = False
-    for step in plan.steps:
-        decision = decisions[step.number]
-        if decision == "ask":
-            decision = "run" if confirm is not None and confirm(step) else "declined"
-            if decision == "declined":
-                audit.write("step-skip", fingerprint=fp, space_id=plan.space_id, step=step.number,
-                            playbook=step.playbook, reason="declined at the prompt")
-                output.info(f"- step {step.number} ({step.playbook}) skipped: declined")
-                continue
-        if _is_skip(decision):
-            why = decision.partition(":")[2] or "not approved"
-            audit.write("step-skip", fingerprint=fp, space_id=plan.space_id, step=step.number,
-                        playbook=step.playbook, reason=why)
-            output.info(f"- step {step.number} ({step.playbook}) skipped: {why}")
-            continue
-        if decision not in ("run", "done"):
-            audit.write("refused", fingerprint=fp, space_id=plan.space_id, step=step.number, reason=decision)
-            raise refusal(f"run step {step.number} ({step.playbook}) on '{plan.space_id}'", decision,
-                          "Re-run with --yes for disruptive steps, or approve a saved plan with 'remedybot approve'")
-        if decision == "run":
-            outcome = _run_step(step, registry, run)
-            if outcome.status == "failed":
-                audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="failed")
-                return ApplyResult(ExitCode.FAILED, "failed",
-                                   f"Step {step.number} ({step.playbook}) failed: {outcome.detail}")
-            if outcome.status == "proposed":  # nothing changed on the Space until the owner merges
-                audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="proposed")
-                return proposed_result(plan, step.number, outcome.data)
-            target = outcome.verify_space or plan.space_id
-        else:
-            target = progress["finished"][step.number].get("verify_space") or plan.space_id
-            if step.number in _verified_steps(audit, fp):
-                continue
+
+
+def _refuse_if_nothing_acts(plan: Plan, decisions: dict[int, Decision]) -> None:
+    """Refuse a run in which no step that changes anything may run (and none already ran)."""
+    acting = [s for s in plan.steps if s.risk != Risk.READ_ONLY]
+    if not acting or any(s.number not in decisions or decisions[s.number].verdict in (Verdict.RUN, Verdict.ASK)
+                         for s in acting):
+        return
+    first = acting[0]
+    decision = decisions[first.number]
+    reason = decision.reason or "it is not approved"
+    if decision.verdict is Verdict.SKIP and reason == "not approved":
+        reason = "it is not approved"
+    raise refusal(f"apply plan {plan.fingerprint[:12]} to '{plan.space_id}'", f"step {first.number} "
+                  f"({first.playbook}) cannot run: {reason}", f"Run 'remedybot approve PLAN --steps {first.number}' "
+                  "first")
+
+
+class _Walk:
+    """One pass over a plan's steps: run or skip each, verify after each fix, stop on success or a repeat."""
+
+    def __init__(self, plan: Plan, registry: Registry, run: RunContext, progress: dict[str, Any],
+                 confirm: Confirm | None) -> None:
+        self.plan, self.registry, self.run, self.progress, self.confirm = plan, registry, run, progress, confirm
+        self.failures: list[str] = list(progress["failures"])
+        self.verified = _verified_steps(run.audit, plan.fingerprint)
+        self.ran_fix = False
+
+    def step(self, step: Step, decision: Decision | None) -> ApplyResult | None:
+        """Handle one step; an ApplyResult when the run ends here."""
+        if decision is None:  # finished in an earlier run
+            if step.number in self.verified:
+                return None
+            target = self.progress["finished"][step.number].get("verify_space") or self.plan.space_id
+            return self._verify(step, target)
+        decision = self._ask(step, decision)
+        if decision.verdict is Verdict.SKIP:
+            self._skip(step, decision.reason or "not approved")
+            return None
+        if decision.verdict is Verdict.REFUSE:
+            self.run.audit.write("refused", fingerprint=self.plan.fingerprint, space_id=self.plan.space_id,
+                                 step=step.number, reason=decision.reason)
+            raise refusal(f"run step {step.number} ({step.playbook}) on '{self.plan.space_id}'", decision.reason,
+                          "Approve a saved plan with 'remedybot approve' and run 'remedybot apply'")
+        outcome = _run_step(step, self.registry, self.run)
+        if outcome.status == "failed":
+            self._end("failed")
+            return ApplyResult(ExitCode.FAILED, "failed", f"Step {step.number} ({step.playbook}) failed: "
+                               f"{outcome.detail}")
+        if outcome.status == "proposed":  # nothing changed on the Space until the owner merges
+            self._end("proposed")
+            return proposed_result(self.plan, step.number, outcome.data)
+        return self._verify(step, outcome.verify_space or self.plan.space_id)
+
+    def _ask(self, step: Step, decision: Decision) -> Decision:
+        if decision.verdict is not Verdict.ASK:
+            return decision
+        if self.confirm is not None and self.confirm(step):
+            return Decision(Verdict.RUN)
+        return Decision(Verdict.SKIP, "declined at the prompt")
+
+    def _skip(self, step: Step, why: str) -> None:
+        self.run.audit.write("step-skip", fingerprint=self.plan.fingerprint, space_id=self.plan.space_id,
+                             step=step.number, playbook=step.playbook, reason=why)
+        shown = "declined" if why == "declined at the prompt" else why
+        self.run.emit(ApplyEvent(EventKind.STEP_SKIPPED, f"- step {step.number} ({step.playbook}) skipped: {shown}",
+                                 step=step.number, data={"reason": why}))
+
+    def _end(self, outcome: str) -> None:
+        self.run.audit.write("run-end", fingerprint=self.plan.fingerprint, space_id=self.plan.space_id,
+                             outcome=outcome)
+
+    def _verify(self, step: Step, target: str) -> ApplyResult | None:
+        """Verify after a fix step: RUNNING ends the run; the same failure twice stops it."""
         if not step.fixes:
-            continue
-        ran_fix = True
-        check = verify_space(hub, target)
-        serial_after = current_serial(hub, plan.space_id)[1] if target == plan.space_id else None
-        audit.write("verify", fingerprint=fp, space_id=plan.space_id, step=step.number, target=target,
-                    ok=check.ok, stage=check.stage, probe=check.probe, failure=check.failure,
-                    serial_after=serial_after.model_dump() if serial_after else None)
+            return None
+        self.ran_fix = True
+        plan, run = self.plan, self.run
+        check = verify_space(run.hub, target)
+        serial_after = current_serial(run.hub, plan.space_id)[1] if target == plan.space_id else None
+        run.audit.write("verify", fingerprint=plan.fingerprint, space_id=plan.space_id, step=step.number,
+                        target=target, ok=check.ok, stage=check.stage, probe=check.probe, failure=check.failure,
+                        serial_after=serial_after.model_dump() if serial_after else None)
         if check.ok:
-            output.info(f"✓ '{target}' is {check.describe()}")
-            audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="fixed", target=target)
+            run.emit(ApplyEvent(EventKind.VERIFIED, f"✓ '{target}' is {check.describe()}", step=step.number,
+                                data={"target": target}))
+            run.audit.write("run-end", fingerprint=plan.fingerprint, space_id=plan.space_id, outcome="fixed",
+                            target=target)
             return ApplyResult(ExitCode.OK, "fixed", f"'{target}' is RUNNING after step {step.number} "
                                f"({step.playbook}).", space_id=target)
-        output.info(f"✗ after step {step.number}: {check.describe()}")
-        if failures and failures[-1] == check.failure:
-            audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="same-failure")
+        run.emit(ApplyEvent(EventKind.NOT_VERIFIED, f"✗ after step {step.number}: {check.describe()}",
+                            step=step.number, data={"failure": check.failure}))
+        if self.failures and self.failures[-1] == check.failure:
+            self._end("same-failure")
             return ApplyResult(ExitCode.UNVERIFIED, "same-failure",
                                f"'{plan.space_id}' failed the same way twice ({check.failure}); stopping.")
         if check.failure:
-            failures.append(check.failure)
+            self.failures.append(check.failure)
+        return None
+
+
+def _final(plan: Plan, hub: Hub, audit: AuditLog, ran_fix: bool) -> ApplyResult:
+    """Every step is behind us: the run ends fixed if the Space is healthy now, else unverified."""
     runtime = hub.runtime(plan.space_id)
-    healthy = runtime.get("stage") in HEALTHY
-    audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="fixed" if healthy else "unverified")
+    healthy = is_healthy(runtime.get("stage"))
+    audit.write("run-end", fingerprint=plan.fingerprint, space_id=plan.space_id,
+                outcome="fixed" if healthy else "unverified")
     if healthy:
         return ApplyResult(ExitCode.OK, "fixed", f"'{plan.space_id}' is RUNNING.", space_id=plan.space_id)
     what = "the plan's steps did not bring it back" if ran_fix else "the plan held no fix that could run"
     return ApplyResult(ExitCode.UNVERIFIED, "unverified", f"'{plan.space_id}' is still {runtime.get('stage')}: {what}.")
 
 
-def _run_step(step: Step, registry: dict[str, Any], run: RunContext) -> Any:
-    from remedybot.remedy.playbook import Outcome
-
+def _run_step(step: Step, registry: Registry, run: RunContext) -> Outcome:
     playbook = registry[step.playbook]
     fp, space = run.plan.fingerprint, run.plan.space_id
-    reasons = playbook.preflight(step, run) if hasattr(playbook, "preflight") else []
+    reasons = playbook.preflight(step, run)
     if reasons:
         run.audit.write("refused", fingerprint=fp, space_id=space, step=step.number, reasons=reasons)
         raise refusal(f"run step {step.number} ({step.playbook}) on '{space}'", "; ".join(reasons),
                       "Wait, or re-run with --force if you accept the risk")
     run.audit.write("step-start", fingerprint=fp, space_id=space, step=step.number, playbook=step.playbook,
                     action=step.action, risk=step.risk, params=step.params)
-    output.info(f"→ step {step.number}: {step.playbook} — {step.action}")
+    run.emit(ApplyEvent(EventKind.STEP_STARTED, f"→ step {step.number}: {step.playbook} — {step.action}",
+                        step=step.number))
     run.calls = []
-    if hasattr(playbook, "done") and playbook.done(step, run):
-        outcome = Outcome("skipped", "already in effect", verify_space=_verify_target(playbook, step))
-    else:
-        try:
-            outcome = playbook.apply(step, run)
-        except Exception as exc:
-            from remedybot.core.errors import RemedyError
-
-            if not isinstance(exc, RemedyError):
-                raise
-            run.audit.write("step-end", fingerprint=fp, space_id=space, step=step.number, status="failed",
-                            detail=exc.message, calls=run.calls)
-            raise
-    output.info(f"  {outcome.status}: {outcome.detail}")
+    outcome = _outcome(step, playbook, run)
+    run.emit(ApplyEvent(EventKind.STEP_ENDED, f"  {outcome.status}: {outcome.detail}", step=step.number,
+                        data={"status": outcome.status}))
     serial = None
     if outcome.status != "failed" and outcome.verify_space is None:
         serial = current_serial(run.hub, space)[1].model_dump()
@@ -218,31 +244,32 @@ def _run_step(step: Step, registry: dict[str, Any], run: RunContext) -> Any:
     return outcome
 
 
-def _finish_interrupted(plan: Plan, registry: dict[str, Any], run: RunContext, progress: dict[str, Any]) -> None:
+def _outcome(step: Step, playbook: Playbook, run: RunContext) -> Outcome:
+    """Apply the step unless it already took effect; a RemedyError is audited as the step's failure."""
+    if playbook.done(step, run):
+        return Outcome("skipped", "already in effect", verify_space=playbook.verify_target(step))
+    try:
+        return playbook.apply(step, run)
+    except RemedyError as exc:
+        run.audit.write("step-end", fingerprint=run.plan.fingerprint, space_id=run.plan.space_id, step=step.number,
+                        status="failed", detail=exc.message, calls=run.calls)
+        raise
+
+
+def _finish_interrupted(plan: Plan, registry: Registry, run: RunContext, progress: dict[str, Any]) -> None:
     """A step started but never finished (the run was killed): ask its playbook whether it took effect."""
     for number in sorted(progress["started"] - set(progress["finished"])):
         step = next((s for s in plan.steps if s.number == number), None)
         if step is None:
             continue
         playbook = registry[step.playbook]
-        if hasattr(playbook, "done") and playbook.done(step, run):
-            serial = current_serial(run.hub, plan.space_id)[1].model_dump()
-            target = _verify_target(playbook, step)
-            serial = None if target else serial
+        if playbook.done(step, run):
+            target = playbook.verify_target(step)
+            serial = None if target else current_serial(run.hub, plan.space_id)[1].model_dump()
             run.audit.write("step-end", fingerprint=plan.fingerprint, space_id=plan.space_id, step=number,
                             status="done", detail="took effect before the interruption", calls=[],
                             serial_after=serial, resumed=True, verify_space=target)
 
 
-def _verify_target(playbook: Any, step: Step) -> str | None:
-    """The Space a step's result is verified on, when it is not the plan's own (a duplicate)."""
-    return playbook.verify_target(step) if hasattr(playbook, "verify_target") else None
-
-
 def _verified_steps(audit: AuditLog, fingerprint: str) -> set[int]:
     return {r["step"] for r in audit.records(fingerprint) if r.get("event") == "verify"}
-
-
-def _is_skip(decision: str) -> bool:
-    """A gate's "skip" or "skip:<why>" (watch says which policy limit held the step back)."""
-    return decision == "skip" or decision.startswith("skip:")

@@ -19,11 +19,41 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from remedybot.core.redact import redact
 from remedybot.diagnose.collect import MAX_CONFIG_BYTES
 from remedybot.edits import EditError
 from remedybot.edits.diff import unified_diff
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import Outcome, PlanContext, RunContext, step
+from remedybot.remedy.playbook import GatherContext, Outcome, PlanContext, RunContext, step
+from remedybot.remedy.sources import fetch_sources
+
+
+class FileChange(BaseModel):
+    """One file of a file fix: the sha256 of the text the diff starts from (None: the file is new) and the result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    before_sha256: str | None
+    after: str
+
+
+class FileFixParams(BaseModel):
+    """The params of a file-fix step; an advice step (read-only, the person edits) has none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: dict[str, FileChange] = {}
+    title: str = ""
+    propose: bool = False
+
+
+def gather_sources(ctx: GatherContext) -> None:
+    """Add the app's Python sources and `-r` includes to the evidence (once per plan, whichever fix asks)."""
+    if ctx.once("sources"):
+        ctx.evidence.files = {**(ctx.evidence.files or {}), **fetch_sources(ctx.hub, ctx.space_id, ctx.evidence)}
+
 
 VERIFY = "wait for the rebuild the commit starts, then for RUNNING and the app's answer"
 VERIFY_PR = "once the pull request is merged: wait for the rebuild, then for RUNNING and the app's answer"
@@ -89,8 +119,6 @@ def _message(run: RunContext, s: Step) -> str:
 
 def pr_description(run: RunContext, s: Step) -> str:
     """Markdown for the pull request: what was diagnosed, the evidence lines, the change and its diff."""
-    from remedybot.core.redact import redact
-
     d = run.plan.diagnosis or {}
     out = [f"remedybot diagnosed **{run.plan.space_id}** as `{d.get('branch')}` "
            f"({d.get('confidence_label', '')} confidence){': ' + d['meaning'] if d.get('meaning') else '.'}", ""]

@@ -1,28 +1,43 @@
-"""The contract every playbook module in playbooks/ follows, and the contexts they get.
+"""The playbook contract: a typed `Playbook` value each module in playbooks/ declares, and its contexts.
 
-A playbook is one module with module-level attributes and functions:
+A playbook is one module that ends with
 
-    ID: str                      the module name; also its id in plans and the audit log
-    BRANCHES: tuple[str, ...]    the diagnosis branches it serves
-    ORDER: int                   its cost rank: cheaper, less invasive playbooks run first
-    def plan(ctx: PlanContext) -> list[Step]              pure: no Hub calls
-    def apply(step: Step, run: RunContext) -> Outcome     the only part with side effects
-    def preflight(step, run) -> list[str]                 optional: short reasons to refuse
-    def done(step, run) -> bool                           optional: already took effect (resume)
+    PLAYBOOK = Playbook(id="restart", branches=(Branch.WEDGED_SPACE, ...), order=ORDER_RESTART,
+                        params=RestartParams, plan=plan, apply=apply, done=done)
 
-Register it with one line in playbooks/__init__.py. `check_playbook` runs at
-import time of the registry, so a malformed or duplicate playbook stops
-startup instead of silently disappearing.
+and one line in playbooks/__init__.py. The hooks, all typed (mypy checks every module against them):
+
+    gather(GatherContext)          optional: fetch what planning needs (flavors, free names, inventory, sources)
+    plan(PlanContext) -> [Step]    pure: no Hub calls; reads only what gather fetched
+    apply(Step, RunContext)        the only part with side effects -> Outcome
+    preflight(Step, RunContext)    optional: short reasons to refuse this step now
+    done(Step, RunContext)         optional: the step already took effect (resume after a crash)
+    verify_target(Step)            optional: the Space to verify when it is not the plan's own
+
+`params` is the pydantic model a step's params must validate against; the registry checks
+at import time that ids are unique, so a broken playbook stops start-up instead of vanishing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel, ConfigDict
+
+from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
+from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
+    from remedybot.model.diagnosis import Diagnosis
+    from remedybot.model.evidence import Evidence
+    from remedybot.model.plan import Plan
+    from remedybot.remedy.audit import AuditLog
+    from remedybot.remedy.ledger import Ledger
 
 ORDER_RESTART = 10
 ORDER_FACTORY = 20
@@ -47,12 +62,35 @@ class PlanOptions:
 
 
 @dataclass
+class GatherContext:
+    """What playbooks fetch from the Hub before planning, so that `plan` stays pure.
+
+    Each playbook's `gather` adds what it needs; a fact two playbooks need is fetched once.
+    """
+
+    hub: Hub
+    space_id: str
+    diagnosis: Diagnosis
+    evidence: Evidence
+    options: PlanOptions
+    flavors: list[dict[str, Any]] = field(default_factory=list)
+    existing_repos: set[str] = field(default_factory=set)
+    fetched: set[str] = field(default_factory=set)  # names of what was already gathered
+
+    def once(self, what: str) -> bool:
+        """True the first time `what` is asked for: gather it then, not again."""
+        first = what not in self.fetched
+        self.fetched.add(what)
+        return first
+
+
+@dataclass
 class PlanContext:
-    """Everything a playbook may read while planning; all of it already fetched."""
+    """Everything a playbook may read while planning; all of it already gathered."""
 
     space_id: str
-    diagnosis: Any  # remedybot.model.diagnosis.Diagnosis
-    evidence: Any  # remedybot.model.evidence.Evidence
+    diagnosis: Diagnosis
+    evidence: Evidence
     flavors: list[dict[str, Any]]  # the Hub's hardware list (list_spaces_hardware JSON)
     options: PlanOptions
     existing_repos: set[str] = field(default_factory=set)  # ids known to exist (e.g. duplicate targets)
@@ -66,12 +104,15 @@ class PlanContext:
         return (self.runtime.get("hardware") or {}).get("requested")
 
 
+Status = Literal["done", "skipped", "failed", "proposed"]
+
+
 @dataclass
 class Outcome:
     """What one step did. `status`: done (took effect), skipped (nothing to do), failed, or proposed
-    (a Hub pull request holds the change; the run stops until it is merged, see remedybot/edits/proposal.py)."""
+    (a Hub pull request holds the change; the run stops until it is merged, see remedybot/remedy/proposal.py)."""
 
-    status: str
+    status: Status
     detail: str
     data: dict[str, Any] = field(default_factory=dict)
     verify_space: str | None = None  # verify another Space (a duplicate) instead of the target
@@ -81,12 +122,19 @@ class Outcome:
 class RunContext:
     """What a playbook may use while applying: the Hub, the audit log, the ledger, the options."""
 
-    hub: Any  # remedybot.hub.Hub
-    plan: Any  # remedybot.model.plan.Plan
-    audit: Any  # remedybot.remedy.audit.AuditLog
-    ledger: Any  # remedybot.remedy.ledger.Ledger
+    hub: Hub
+    plan: Plan
+    audit: AuditLog
+    ledger: Ledger
     force: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    emit: EventSink = discard  # how a step tells the person something (the engine never prints)
+
+    def note(self, text: str, *, step: int | None = None) -> None:
+        self.emit(ApplyEvent(EventKind.NOTE, text, step=step))
+
+    def warn(self, text: str, *, step: int | None = None) -> None:
+        self.emit(ApplyEvent(EventKind.WARNING, text, step=step))
 
     def call(self, description: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Make one Hub call (through Hub, hence the retry policy) and remember it for the audit log."""
@@ -103,19 +151,60 @@ class RunContext:
         return result
 
 
-REQUIRED = ("ID", "BRANCHES", "ORDER", "plan", "apply")
+class NoParams(BaseModel):
+    """The params of a playbook whose steps need none."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-def check_playbook(module: ModuleType) -> None:
-    """Refuse a malformed playbook at startup (STYLE.md: never a silently missing playbook)."""
-    missing = [name for name in REQUIRED if not hasattr(module, name)]
-    if missing:
-        raise RuntimeError(f"playbook {module.__name__} lacks {', '.join(missing)}")
-    if module.__name__.rsplit(".", 1)[-1] != module.ID:
-        raise RuntimeError(f"playbook {module.__name__} has ID {module.ID!r}; it must equal its module name")
+def _nothing_to_gather(ctx: GatherContext) -> None:
+    return None
 
 
-def step(playbook: ModuleType | str, **fields: Any) -> Step:
-    """Build a Step for `playbook` (its ID is used as the step's playbook name)."""
-    name = playbook if isinstance(playbook, str) else playbook.ID
-    return Step(playbook=name, **fields)
+def _no_reasons(step: Step, run: RunContext) -> list[str]:
+    return []
+
+
+def _never_done(step: Step, run: RunContext) -> bool:
+    return False
+
+
+def _own_space(step: Step) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """One fix: the branches it serves, its cost rank, its params model and its hooks (module docstring)."""
+
+    id: str
+    branches: frozenset[Branch]
+    order: int
+    plan: Callable[[PlanContext], list[Step]]
+    apply: Callable[[Step, RunContext], Outcome]
+    params: type[BaseModel] = NoParams
+    gather: Callable[[GatherContext], None] = _nothing_to_gather
+    preflight: Callable[[Step, RunContext], list[str]] = _no_reasons
+    done: Callable[[Step, RunContext], bool] = _never_done
+    verify_target: Callable[[Step], str | None] = _own_space
+
+    def serves(self, branch: str) -> bool:
+        return branch in self.branches
+
+
+Registry = dict[str, Playbook]
+
+
+def build_registry(playbooks: Iterable[Playbook]) -> Registry:
+    """The registry keyed by id. Raises RuntimeError on a duplicate id: a clash must stop start-up."""
+    registry: Registry = {}
+    for playbook in playbooks:
+        if playbook.id in registry:
+            raise RuntimeError(f"two playbooks share the id {playbook.id!r}")
+        registry[playbook.id] = playbook
+    return registry
+
+
+def step(playbook: str, **fields: Any) -> Step:
+    """Build a Step for the playbook named `playbook`."""
+    return Step(playbook=playbook, **fields)

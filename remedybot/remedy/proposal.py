@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from remedybot.core.errors import ExitCode, refusal
+from remedybot.remedy.audit import state_home
+from remedybot.remedy.events import ApplyEvent, EventKind
+from remedybot.remedy.state import ApplyResult, current_serial
+from remedybot.remedy.verify import verify_space
 
 
 def plan_path(plan: Any) -> Path:
     """Where `fix --propose` keeps a plan it was not told to save, so `apply` can follow its PR."""
-    from remedybot.remedy.audit import state_home
-
     return state_home() / "plans" / f"{plan.fingerprint[:12]}.json"
 
 
 def proposed_result(plan: Any, step_number: int, data: dict[str, Any], *, again: bool = False) -> Any:
     """The ApplyResult of a run that stops at an open pull request."""
-    from remedybot.remedy.apply import ApplyResult
-
     num, url = data.get("pr_num"), data.get("pr_url")
     state = "is still open" if again else "is open"
     return ApplyResult(ExitCode.PROPOSED, "proposed",
@@ -43,9 +43,6 @@ def proposed_result(plan: Any, step_number: int, data: dict[str, Any], *, again:
 
 def settle_proposals(plan: Any, run: Any, progress: dict[str, Any]) -> Any:
     """Bring the audit log up to date with each proposed step's PR; an ApplyResult when the run must stop."""
-    from remedybot.core import output
-    from remedybot.remedy.apply import current_serial
-
     space, fp, hub = plan.space_id, plan.fingerprint, run.hub
     for number, record in sorted(progress["finished"].items()):
         if record.get("status") != "proposed":
@@ -71,7 +68,8 @@ def settle_proposals(plan: Any, run: Any, progress: dict[str, Any]) -> Any:
                             data=data, calls=run.calls, serial_after=serial.model_copy(update={"sha": merged})
                             .model_dump(), verify_space=None)
             return None
-        output.info(f"✓ {detail}; verifying '{space}'")
+        run.emit(ApplyEvent(EventKind.NOTE, f"✓ {detail}; verifying '{space}'",
+                            step=number))
         run.audit.write("step-end", fingerprint=fp, space_id=space, step=number, status="done", detail=detail,
                         data=data, calls=run.calls, serial_after=serial.model_dump(), verify_space=None)
         result = _verify_merged(plan, run, number)
@@ -84,10 +82,6 @@ def _verify_merged(plan: Any, run: Any, number: int) -> Any:
     """Verify right after settling a merge, before the plan's checks: the Space rebuilding by itself must
     not read as "the Space changed since planning". RUNNING ends the run; a failure is recorded like any
     failed verification, and the plan's next steps follow."""
-    from remedybot.core import output
-    from remedybot.remedy.apply import ApplyResult, current_serial
-    from remedybot.remedy.verify import verify_space
-
     space, fp = plan.space_id, plan.fingerprint
     check = verify_space(run.hub, space)
     serial = current_serial(run.hub, space)[1]
@@ -95,8 +89,8 @@ def _verify_merged(plan: Any, run: Any, number: int) -> Any:
                     stage=check.stage, probe=check.probe, failure=check.failure, serial_after=serial.model_dump())
     playbook = next((s.playbook for s in plan.steps if s.number == number), "?")
     if not check.ok:
-        output.info(f"✗ after step {number}: {check.describe()}")
+        run.emit(ApplyEvent(EventKind.NOT_VERIFIED, f"✗ after step {number}: {check.describe()}", step=number))
         return None
-    output.info(f"✓ '{space}' is {check.describe()}")
+    run.emit(ApplyEvent(EventKind.VERIFIED, f"✓ '{space}' is {check.describe()}", step=number))
     run.audit.write("run-end", fingerprint=fp, space_id=space, outcome="fixed", target=space)
     return ApplyResult(ExitCode.OK, "fixed", f"'{space}' is RUNNING after step {number} ({playbook}).", space_id=space)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from remedybot.diagnose.collect import CONFIG_FILES, MAX_CONFIG_BYTES
+from remedybot.edits import requirements
+from remedybot.model.evidence import front_matter
 
 BRANCHES = ("dependency", "port_mismatch", "unhealthy_startup", "config_error", "apt_package")
 MAX_FILES = 20
@@ -20,9 +22,6 @@ MAX_FILES = 20
 
 def wanted(evidence: Any) -> list[str]:
     """Repo files worth reading for planning a file fix, most useful first."""
-    from remedybot.edits import requirements
-    from remedybot.model.evidence import front_matter
-
     siblings = [s for s in ((evidence.info or {}).get("siblings") or []) if isinstance(s, str)]
     have = set(evidence.files or {})
     app_file = str(front_matter(evidence)["meta"].get("app_file") or "app.py")

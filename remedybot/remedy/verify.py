@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-INTERMEDIATE = {"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"}
-HEALTHY = {"RUNNING"}
+from remedybot.model.enums import HEALTHY_STAGES, INTERMEDIATE_STAGES
 
 
 def _env_float(name: str, default: float) -> float:
@@ -69,7 +68,7 @@ def wait_for_space(hub: Any, space_id: str, *, timeout: float | None = None,
         time.sleep(settle_first)
     while True:
         runtime = hub.runtime(space_id)
-        if runtime.get("stage") not in INTERMEDIATE or time.monotonic() >= deadline:
+        if runtime.get("stage") not in INTERMEDIATE_STAGES or time.monotonic() >= deadline:
             return runtime
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
@@ -90,9 +89,9 @@ def verify_space(hub: Any, space_id: str, *, timeout: float | None = None) -> Ve
     runtime = wait_for_space(hub, space_id, timeout=timeout)
     stage = runtime.get("stage", "UNKNOWN")
     error = runtime.get("errorMessage")
-    if stage in INTERMEDIATE:
+    if stage in INTERMEDIATE_STAGES:
         return Verification(False, stage, error, None, timed_out=True)
-    if stage not in HEALTHY:
+    if stage not in HEALTHY_STAGES:
         return Verification(False, stage, error, None)
     probe = probe_app(hub, space_id)
     ok = probe is None or probe.startswith("2") or probe.startswith("3")

@@ -176,11 +176,11 @@ def test_gate_decisions(tmp_path: Path) -> None:
                     costs_money=bool(params))
 
     gate = PolicyGate(Policy(allow=("restart", "hardware_switch", "duplicate"), max_cost_per_hour=0.5), ledger, "o/s")
-    assert not gate.decide(step("escalate", "read-only")).run
+    assert not gate.decide(step("escalate", "read-only")).runs
     assert "not in the policy's allow list" in gate.decide(step("noop_commit")).reason
     assert "above the policy's max_cost_per_hour ($0.5/h)" in gate.decide(step("hardware_switch",
                                                                                cost_per_hour=0.6)).reason
-    assert gate.decide(step("hardware_switch", cost_per_hour=0.4)).run
+    assert gate.decide(step("hardware_switch", cost_per_hour=0.4)).runs
     assert "cost per hour is unknown" in gate.decide(
         Step(playbook="duplicate", action="a", risk="disruptive", reversible=True, why="w", costs_money=True)).reason
     assert "max_risk" in PolicyGate(Policy(allow=("restart",), max_risk="read-only"), ledger, "o/s").decide(
@@ -188,7 +188,7 @@ def test_gate_decisions(tmp_path: Path) -> None:
     ledger.record("o/s", "restart")
     assert gate.decide(step("restart", "safe")).reason.startswith("cooldown: restart")
     later = PolicyGate(Policy(allow=("restart",)), ledger, "o/s", now=now + timedelta(minutes=11))
-    assert later.decide(step("restart", "safe")).run
+    assert later.decide(step("restart", "safe")).runs
     for n in range(2):
         ledger.record("o/s", "noop_commit", step=n)
     later = PolicyGate(Policy(allow=("restart",)), ledger, "o/s", now=now + timedelta(minutes=11))

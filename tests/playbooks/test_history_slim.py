@@ -26,11 +26,12 @@ from remedybot.hub import Hub
 from remedybot.model.plan import Approval, Plan
 from remedybot.remedy.apply import apply_plan
 from remedybot.remedy.audit import AuditLog, state_home
+from remedybot.remedy.gates import approved_gate
 from remedybot.remedy.ledger import Ledger
 from remedybot.remedy.playbook import PlanOptions, RunContext
 from remedybot.remedy.storage import steps
 from remedybot.remedy.storage.backup import object_path
-from remedybot.remedy.workflow import approved_gate, plan_space
+from remedybot.remedy.workflow import plan_space
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.server import Sandbox
 
@@ -52,7 +53,7 @@ def originals(sandbox: Sandbox) -> dict[str, bytes]:
 
 def make_plan(**extra: object) -> Plan:
     to = extra.pop("to", None)
-    plan = plan_space(Hub(), SPACE, PlanOptions(to=to, extra=extra))[0]  # type: ignore[arg-type]
+    plan = plan_space(Hub(), SPACE, PlanOptions(to=to, extra=extra), REGISTRY)[0]
     plan.approvals.append(Approval(by="test", at="now", steps=[s.number for s in plan.steps],
                                    fingerprint=plan.fingerprint))
     return plan

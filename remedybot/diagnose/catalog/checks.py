@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from remedybot.diagnose.catalog.scan import Context, Finding, SourceText
+from remedybot.diagnose.catalog.context import Context, Finding, SourceText
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 ALL_HOSTS = ("0.0.0.0", "::", "[::]", "*", "")

@@ -24,15 +24,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from remedybot.core.errors import RemedyError
+from remedybot.model.enums import Branch, Stage
+from remedybot.model.evidence import Evidence
 
-# The stable branch ids (DESIGN.md); the CLI's JSON output uses them.
-BRANCH_IDS = ("platform_incident", "wedged_space", "repo_too_large", "capacity", "startup_crash", "port_mismatch",
-              "policy_block", "dependency", "apt_package", "unhealthy_startup", "resource_limit", "config_error",
-              "unknown", "healthy")
+# The stable branch ids; the CLI's JSON output uses them.
+BRANCH_IDS = tuple(Branch)
 # Reasoning tiers (classify.py): the platform first, then policy, then everything else.
 TIERS = {"platform_incident": 0, "policy_block": 1}
-STAGES = ("NO_APP_FILE", "CONFIG_ERROR", "BUILDING", "BUILD_ERROR", "RUNNING", "RUNNING_BUILDING", "RUNTIME_ERROR",
-          "DELETING", "STOPPED", "PAUSED", "APP_STARTING", "RUNNING_APP_STARTING", "SLEEPING")
+STAGES = tuple(Stage)
 # Evidence fields a pattern matcher can read (plus files.<name or glob>).
 FIELDS = ("build_log", "run_log", "error_message", "abuse", "push_error", "restart_error", "stage", "status_page",
           "info.disabled", "app_probe")
@@ -143,8 +142,6 @@ class Example(_Strict):
     @field_validator("evidence")
     @classmethod
     def _is_evidence(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from remedybot.model.evidence import Evidence  # light module; deferred only to avoid a cycle
-
         try:
             Evidence.from_dict({"space_id": "example/example", **value}, where="example evidence")
         except RemedyError as exc:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from remedybot.core.errors import HubError
+from remedybot.hub import storage as hs
 from remedybot.remedy.audit import state_home
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.inventory import format_size
@@ -56,8 +58,6 @@ def make_backup(hub: Any, space_id: str, store: list[dict[str, Any]], root: Path
         HubError: the clone, the bundle or a download failed, or a download did not match its sha256;
             nothing was changed on the Hub, and the partial folder is removed on the next attempt.
     """
-    from remedybot.hub import storage as hs
-
     existing = read_manifest(root)
     if existing is not None and not check_backup(root, [o["oid"] for o in store]):
         return existing
@@ -98,9 +98,6 @@ def make_backup(hub: Any, space_id: str, store: list[dict[str, Any]], root: Path
 
 
 def _download(hub: Any, space_id: str, oid: str, size: int, target: Path, advance: Any) -> None:
-    from remedybot.core.errors import HubError
-    from remedybot.hub import storage as hs
-
     target.parent.mkdir(parents=True, exist_ok=True)
     href, headers = hs.lfs_download_action(hub, space_id, "space", oid, size)
     digest, got = hs.stream_sha256(hub, href, what=f"back up LFS object {oid[:12]} of", repo_id=space_id,

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from remedybot.core.errors import NotFoundError
+from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.progress import progress_bar
 
@@ -119,8 +121,6 @@ def take_inventory(hub: Any, space_id: str, *, evidence: Any = None, destination
     Raises:
         HubError: a listing could not be read (a plan must not be made from half an inventory).
     """
-    from remedybot.hub import storage as hs
-
     info = (getattr(evidence, "info", None) or {}) if evidence is not None else {}
     if not info.get("sha"):
         space = hub.space_info(space_id, expand=["sha", "usedStorage", "private"])
@@ -191,9 +191,6 @@ def analyze(repo: Path, tip_blobs: set[str]) -> list[dict[str, Any]]:
 
 def describe_destination(hub: Any, destination: Any) -> dict[str, Any]:
     """Whether the destination exists and is private (creating it later keeps the Space's privacy)."""
-    from remedybot.core.errors import NotFoundError
-    from remedybot.hub import storage as hs
-
     out: dict[str, Any] = {"kind": destination.kind, "id": destination.repo_id}
     if destination.kind == "bucket":
         data = hs.bucket_info(hub, destination.repo_id)
@@ -206,24 +203,3 @@ def describe_destination(hub: Any, destination: Any) -> dict[str, Any]:
     out["exists"] = data is not None
     out["private"] = bool(data.get("private")) if data else None
     return out
-
-
-def attach_inventory(hub: Any, evidence: Any, options: Any) -> None:
-    """Take the inventory for a repo_too_large plan and put it in the evidence (`storage.inventory`).
-
-    Called by `workflow.plan_space` before planning, so the playbook's `plan` stays pure.
-
-    Raises:
-        UsageError: a malformed --to or --storage-limit.
-    """
-    from remedybot.core.errors import UsageError
-    from remedybot.remedy.storage.selection import parse_destination
-
-    limit_text = options.extra.get("storage_limit")
-    try:
-        limit = parse_size(str(limit_text)) if limit_text else None
-    except ValueError as exc:
-        raise UsageError(f"--storage-limit: {exc}.") from exc
-    destination = parse_destination(options.to, evidence.space_id)
-    inventory = take_inventory(hub, evidence.space_id, evidence=evidence, destination=destination, limit=limit)
-    evidence.storage = {**(evidence.storage or {}), "inventory": inventory.to_dict()}

@@ -21,6 +21,7 @@ from io import StringIO
 from typing import Any
 
 from remedybot.core.errors import HubError
+from remedybot.hub import storage as hs
 from remedybot.remedy.storage.inventory import format_size
 from remedybot.remedy.storage.progress import progress_bar
 from remedybot.remedy.storage.selection import Destination
@@ -101,8 +102,6 @@ def code_references(files: dict[str, str], moves: list[dict[str, Any]], destinat
 
 # -- copy and verify -------------------------------------------------------------------------
 def create_destination(hub: Any, destination: Destination, *, private: bool) -> None:
-    from remedybot.hub import storage as hs
-
     if destination.kind == "bucket":
         hs.create_bucket(hub, destination.repo_id, private=private)
     else:
@@ -118,8 +117,6 @@ def copy_files(hub: Any, space_id: str, destination: Destination, files: list[di
     """
     from huggingface_hub import CommitOperationCopy
     from huggingface_hub.errors import FileDuplicationError
-
-    from remedybot.hub import storage as hs
 
     total = sum(f["size"] for f in files)
     with progress_bar(f"Copying {len(files)} files ({format_size(total)}) to {destination.label}"):
@@ -142,8 +139,6 @@ def copy_files(hub: Any, space_id: str, destination: Destination, files: list[di
 
 def missing_in_destination(hub: Any, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
     """Paths the destination does not hold with the expected content (by its metadata)."""
-    from remedybot.hub import storage as hs
-
     paths = [f["path"] for f in files]
     if destination.kind == "bucket":
         info = hs.bucket_paths_info(hub, destination.repo_id, paths)
@@ -155,8 +150,6 @@ def missing_in_destination(hub: Any, destination: Destination, files: list[dict[
 
 def verify_files(hub: Any, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
     """Stream every file back from the destination and hash it; returns what did not match (empty: all did)."""
-    from remedybot.hub import storage as hs
-
     problems = []
     total = sum(f["size"] for f in files)
     with progress_bar(f"Verifying {len(files)} files in {destination.label} (sha256)", total,

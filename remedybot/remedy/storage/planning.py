@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from remedybot.core.errors import UsageError
 from remedybot.edits.diff import unified_diff
 from remedybot.model.plan import Step
 from remedybot.remedy.playbook import PlanContext, step
@@ -39,8 +40,6 @@ SQUASH_TITLE = "remedybot: squash history to free storage"
 
 
 def _options(ctx: PlanContext) -> dict[str, Any]:
-    from remedybot.core.errors import UsageError
-
     extra = ctx.options.extra
     mode = extra.get("slim") or "purge"
     access = extra.get("app_access")

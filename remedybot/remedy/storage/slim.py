@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from remedybot.core.errors import HubError, RefusedError, refusal
+from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.backup import check_backup
 from remedybot.remedy.storage.progress import progress_bar
@@ -38,8 +39,6 @@ MARKER = "remedybot-rewrite.json"
 
 def referenced_now(hub: Any, space_id: str) -> tuple[set[str], list[str]]:
     """LFS oids referenced by the tip of every ref on the Hub now, and the reasons to stop (fail closed)."""
-    from remedybot.hub import storage as hs
-
     refs = hs.list_refs(hub, space_id)
     reasons = [] if "refs/heads/main" in refs else ["the Space has no main branch to read"]
     oids: set[str] = set()
@@ -77,8 +76,6 @@ def purge(hub: Any, space_id: str, objects: list[dict[str, Any]], *, keep_recent
     Raises:
         RefusedError: a guard failed; nothing was deleted. Re-plan.
     """
-    from remedybot.hub import storage as hs
-
     referenced, listing_reasons = referenced_now(hub, space_id)
     live = {o["fileOid"]: o for o in hs.list_lfs_objects(hub, space_id)}
     reasons = purge_refusals(doomed=objects, live=live, referenced=referenced, listing_reasons=listing_reasons,
@@ -100,8 +97,6 @@ def squash(hub: Any, space_id: str, *, message: str, approved: list[dict[str, An
     A squash frees every object no ref references, so it runs only when those are exactly
     objects this plan approved (backed up and not recent).
     """
-    from remedybot.hub import storage as hs
-
     referenced, listing_reasons = referenced_now(hub, space_id)
     live = {o["fileOid"]: o for o in hs.list_lfs_objects(hub, space_id)}
     approved_oids = {o["oid"] for o in approved}
@@ -119,8 +114,6 @@ def squash(hub: Any, space_id: str, *, message: str, approved: list[dict[str, An
 
 def rewrite(hub: Any, space_id: str, workdir: Path, *, strip_oids: list[str], strip_blobs: list[str]) -> dict[str, Any]:
     """Rewrite history in a fresh mirror clone with git filter-repo; nothing is pushed. Returns the marker."""
-    from remedybot.hub import storage as hs
-
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     repo = gitio.mirror_clone(hs.web_url(hub, space_id, "space"), workdir / "rewrite.git", token=hub.token,
@@ -183,8 +176,6 @@ def force_push(hub: Any, space_id: str, workdir: Path) -> dict[str, Any]:
         HubError: the lease failed (someone pushed since the rewrite) or the Hub refused the push;
             the Space is unchanged; re-plan.
     """
-    from remedybot.hub import storage as hs
-
     marker = read_marker(workdir)
     if marker is None or not marker.get("new_head"):
         raise _refuse(f"force-push the rewritten history of '{space_id}'", ["the rewrite step has not run"],

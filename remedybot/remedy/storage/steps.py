@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from remedybot.core import output
 from remedybot.core.errors import HubError, NotFoundError, refusal
+from remedybot.hub import storage as hs
 from remedybot.model.plan import Step
 from remedybot.remedy.audit import state_home
 from remedybot.remedy.playbook import Outcome, RunContext
@@ -59,14 +59,14 @@ def _settle(run: RunContext) -> str:
 # -- the operations ----------------------------------------------------------------------
 def _report(s: Step, run: RunContext) -> Outcome:
     for line in s.params["lines"]:
-        output.info(line)
+        run.note(line)
     return Outcome("done", "reported the storage inventory")
 
 
 def _backup(s: Step, run: RunContext) -> Outcome:
     root = _backup_root(run)
     manifest = make_backup(run.hub, run.plan.space_id, s.params["store"], root)
-    output.info(f"Backup of '{run.plan.space_id}': {root}")
+    run.note(f"Backup of '{run.plan.space_id}': {root}")
     return Outcome("done", f"backup written to {root}", data={
         "backup": str(root), "bundle_sha256": manifest["bundle"]["sha256"],
         "stored": [o["oid"] for o in manifest["lfs"] if o["stored"]]})
@@ -100,8 +100,6 @@ def _purge(s: Step, run: RunContext) -> Outcome:
 
 
 def _commit(s: Step, run: RunContext) -> Outcome:
-    from remedybot.hub import storage as hs
-
     space, dest = run.plan.space_id, _dest(s)
     files = [f for st in run.plan.steps if st.params.get("op") == "copy" for f in st.params["files"]]
     unverified = _unverified(run) or move.missing_in_destination(run.hub, dest, files)
@@ -116,7 +114,7 @@ def _commit(s: Step, run: RunContext) -> Outcome:
                    parent=s.params["parent"],
                    message=s.params["title"], body=f"Plan {run.plan.fingerprint[:12]}: moved to {dest.label}.")
     for ref in s.params["references"]:
-        output.warning(f"{ref['file']}:{ref['line']} still names '{ref['moved']}', now in {dest.label}: "
+        run.warn(f"{ref['file']}:{ref['line']} still names '{ref['moved']}', now in {dest.label}: "
                        f"use {ref['use']}")
     stage = _settle(run)
     return Outcome("done", f"committed {sha[:7]}: removed {len(s.params['delete'])} moved files; Space {stage}",
@@ -144,12 +142,10 @@ def _push(s: Step, run: RunContext) -> Outcome:
 
 
 def _rebuild(s: Step, run: RunContext) -> Outcome:
-    from remedybot.hub import storage as hs
-
     space, before, limit = run.plan.space_id, s.params["before"], s.params["limit"]
     used = run.call(f"GET /api/spaces/{space}?expand=usedStorage", hs.used_storage, run.hub, space)
     figures = f"usedStorage {format_size(before)} -> {format_size(used)} (limit {format_size(limit)})"
-    output.info(f"'{space}': {figures}")
+    run.note(f"'{space}': {figures}")
     data = {"used_before": before, "used_after": used, "limit": limit}
     if used is None or before is None or used >= before:
         return Outcome("failed", f"{figures}: usedStorage did not fall, so this is not a success. The Hub can take "
@@ -180,15 +176,11 @@ def _copy_done(s: Step, run: RunContext) -> bool:
 
 
 def _purge_done(s: Step, run: RunContext) -> bool:
-    from remedybot.hub import storage as hs
-
     live = {o["fileOid"] for o in hs.list_lfs_objects(run.hub, run.plan.space_id)}
     return not live & {o["oid"] for o in s.params["objects"]}
 
 
 def _commit_done(s: Step, run: RunContext) -> bool:
-    from remedybot.hub import storage as hs
-
     head = {f["path"] for f in hs.list_tree(run.hub, run.plan.space_id)}
     if not head or head & set(s.params["delete"]):
         return False
@@ -203,16 +195,12 @@ def _squash_done(s: Step, run: RunContext) -> bool:
 
 
 def _rewrite_done(s: Step, run: RunContext) -> bool:
-    from remedybot.hub import storage as hs
-
     marker = read_marker(_workdir(run))
     main = hs.list_refs(run.hub, run.plan.space_id).get("refs/heads/main")
     return marker is not None and main in (marker["based_on"], marker["new_head"])
 
 
 def _push_done(s: Step, run: RunContext) -> bool:
-    from remedybot.hub import storage as hs
-
     marker = read_marker(_workdir(run))
     return marker is not None and hs.list_refs(run.hub, run.plan.space_id).get("refs/heads/main") == \
         marker["new_head"]
