@@ -35,6 +35,8 @@ demo: $(STAMP)
 
 test: $(TSTAMP) git-lfs
 	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: $(TSTAMP) git-lfs

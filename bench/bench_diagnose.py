@@ -251,18 +251,11 @@ def to_ere(pattern: str) -> str | None:
     while i < len(p):
         c = p[i]
         if c == "\\" and i + 1 < len(p):
-            e = p[i + 1]
-            i += 2
-            if e.isalnum() and e not in (_CLASS_ESCAPES if in_class else "dwWsSb"):
+            escaped = _ere_escape(p[i + 1], in_class)
+            if escaped is None:
                 return None
-            if in_class:
-                out.append(_CLASS_ESCAPES.get(e, e))  # \\- \\. \\' are literal inside brackets
-            elif e == "d":
-                out.append("[0-9]")
-            elif e in "wWsSb.()[]{}*+?|^$\\":
-                out.append("\\" + e)
-            else:
-                out.append(e)  # \\- \\' \\" \\/ are plain characters (GNU reads \\' as an anchor)
+            out.append(escaped)
+            i += 2
             continue
         if in_class:
             in_class = c != "]"
@@ -286,6 +279,19 @@ def to_ere(pattern: str) -> str | None:
             out.append(f"[{c.lower()}{c.upper()}]" if ci and c.isalpha() else c)
             i += 1
     return "".join(out)
+
+
+def _ere_escape(e: str, in_class: bool) -> str | None:
+    """The ERE spelling of the escape `\\e` (inside brackets or not); None when ERE cannot say it."""
+    if e.isalnum() and e not in (_CLASS_ESCAPES if in_class else "dwWsSb"):
+        return None
+    if in_class:
+        return _CLASS_ESCAPES.get(e, e)  # \\- \\. \\' are literal inside brackets
+    if e == "d":
+        return "[0-9]"
+    if e in "wWsSb.()[]{}*+?|^$\\":
+        return "\\" + e
+    return e  # \\- \\' \\" \\/ are plain characters (GNU reads \\' as an anchor)
 
 
 def catalog_patterns(field: str) -> list[tuple[str, str]]:

@@ -22,7 +22,6 @@ from remedybot.playbooks import (
     startup_fix,
     watch_status,
 )
-
 from remedybot.remedy.playbook import Playbook, Registry, build_registry
 
 # One line per playbook; the order here is only for reading (plans order steps by each playbook's `order`).

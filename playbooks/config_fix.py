@@ -23,7 +23,8 @@ from typing import Any
 
 from remedybot.edits import EditError, frontmatter, names, pycode
 from remedybot.edits.lines import eol
-from remedybot.model.enums import Branch
+from remedybot.model.enums import CARD_COLORS as COLORS
+from remedybot.model.enums import SDKS, Branch
 from remedybot.model.plan import Step
 from remedybot.remedy.commit import (
     FileFixParams,
@@ -39,8 +40,6 @@ from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 ID = "config_fix"
 apply = apply_step
 done = step_done
-SDKS = ("gradio", "docker", "static", "streamlit")
-COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
 
 
 def _siblings(ctx: PlanContext) -> list[str]:
@@ -72,7 +71,8 @@ def problems(ctx: PlanContext, meta: dict[str, Any]) -> dict[str, tuple[Any, str
     out: dict[str, tuple[Any, str]] = {}
     sdk = meta.get("sdk")
     if sdk not in SDKS:
-        guess = infer_sdk(ctx) or (difflib.get_close_matches(str(sdk or "").lower(), SDKS, 1, 0.6) or [None])[0]
+        close = difflib.get_close_matches(str(sdk or "").lower(), SDKS, 1, 0.6)
+        guess = infer_sdk(ctx) or (close[0] if close else None)
         if guess:
             out["sdk"] = (guess, "missing" if sdk is None else f"{sdk!r} is not an SDK")
     siblings = _siblings(ctx)

@@ -1,4 +1,4 @@
-"""Wires the command groups into one Typer app and translates errors once.
+"""The console entry point: the command groups wired into one Typer app, and errors translated once.
 
 Commands stay thin: they parse arguments, call the engine and print through
 `remedybot.core.output`. Heavy modules (huggingface_hub, GitPython, the sandbox)
@@ -12,54 +12,12 @@ import sys
 
 import typer
 
-from remedybot import __version__
-from remedybot.core.errors import EXIT_CODE_HELP, ExitCode, RemedyError
+from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox  # noqa: F401  (each adds its commands)
+from remedybot.cli.root import app
+from remedybot.core import output
+from remedybot.core.errors import ExitCode, RemedyError
 
-app = typer.Typer(
-    name="remedybot",
-    help="Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate.",
-    epilog=EXIT_CODE_HELP,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"remedybot {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Show the version and exit."),
-    verbose: bool = typer.Option(False, "-v", "--verbose", help="Log developer detail to stderr."),
-) -> None:
-    """Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate."""
-    if verbose:
-        import logging
-
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-
-
-def _register() -> None:
-    # One import per command group; each module adds its commands to `app`.
-    from remedybot.cli import (  # noqa: F401
-        diagnose,
-        fix,
-        fleet,
-        lint,
-        report,
-        sandbox,
-    )
-
-
-_register()
-
+__all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn RemedyError into one line and an exit code."""
@@ -67,8 +25,6 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="remedybot", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except RemedyError as exc:
-        from remedybot.core import output
-
         output.error(exc.message)
         if exc.hint:
             output.hint(exc.hint)
@@ -80,8 +36,6 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        from remedybot.core import output
-
         output.error("Aborted.")
         sys.exit(int(ExitCode.REFUSED))
     except KeyboardInterrupt:
@@ -92,8 +46,6 @@ def main(argv: list[str] | None = None) -> None:
             show()
         sys.exit(int(ExitCode.USAGE) if getattr(exc, "exit_code", 2) == 2 else int(exc.exit_code))
     except Exception as exc:  # the unexpected: one line, never locals (they may hold a token)
-        from remedybot.core import output
-
         output.error(f"unexpected {type(exc).__name__}: {exc}")
         output.hint("run again with REMEDYBOT_DEBUG=1 for a traceback, and please report it")
         if os.environ.get("REMEDYBOT_DEBUG") == "1":

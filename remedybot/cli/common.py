@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 AUDIT_LOG_OPT = typer.Option(None, "--audit-log", help="Append audit records to this JSONL file.",
-                             dir_okay=False, path_type=Path)
+                             dir_okay=False)
 

@@ -13,12 +13,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DIAGNOSE = ["demo/wedged-space", "demo/dependency", "demo/port-mismatch", "demo/policy-block", "demo/healthy"]
 
 
 class Demo:
-    def __init__(self, console, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, console: Console, env: dict[str, str], workdir: Path) -> None:
         self.console = console
         self.env = env
         self.workdir = workdir

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.app import app
 from remedybot.cli.common import JSON_OPT
+from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
 from remedybot.model.space_id import parse_space_id
 
+if TYPE_CHECKING:
+    from remedybot.model.diagnosis import Diagnosis
 
-def exit_code_for(diagnosis) -> ExitCode:
+
+def exit_code_for(diagnosis: Diagnosis) -> ExitCode:
     if diagnosis.branch == "healthy":
         return ExitCode.OK
     if diagnosis.branch == "unknown":

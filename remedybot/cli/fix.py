@@ -6,27 +6,34 @@ import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.app import app
 from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
+from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError, refusal
 from remedybot.model.space_id import parse_space_id
 from remedybot.remedy.events import to_terminal
 
+if TYPE_CHECKING:
+    from remedybot.model.plan import Plan, Step
+    from remedybot.remedy.audit import AuditLog
+    from remedybot.remedy.ledger import Ledger
+    from remedybot.remedy.state import ApplyResult
+
 STORAGE = "Storage (a Space over its storage limit)"
 
 
-def _engine(audit_log: Path | None):
+def _engine(audit_log: Path | None) -> tuple[AuditLog, Ledger]:
     from remedybot.remedy.audit import AuditLog, default_audit_path
     from remedybot.remedy.ledger import Ledger, default_ledger_path
 
     return AuditLog(audit_log or default_audit_path()), Ledger(default_ledger_path())
 
 
-def _confirm(step) -> bool:
+def _confirm(step: Step) -> bool:
     if step.risk == "destructive":
         answer = typer.prompt(f"Step {step.number} is DESTRUCTIVE ({step.action}). Type 'yes' to run it",
                               default="no", err=True)
@@ -34,7 +41,7 @@ def _confirm(step) -> bool:
     return typer.confirm(f"Run step {step.number}: {step.action}?", default=False, err=True)
 
 
-def _finish(result, plan, audit=None, plan_file=None) -> None:
+def _finish(result: ApplyResult, plan: Plan, audit: AuditLog | None = None, plan_file: Path | None = None) -> None:
     if result.outcome == "proposed":  # issue 5: the owner merges the PR; apply then verifies
         output.info(f"⧗ {result.message}")
         output.hint(f"merge it on the Hub, then run 'remedybot apply {plan_file or 'PLAN.json'}' to verify the Space")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.app import app
 from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
+from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from remedybot.fleet.scan import FleetScan
 
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?$")
 CONCURRENCY_OPT = typer.Option(8, "--concurrency", help="Spaces diagnosed at once (each runs its own few "
@@ -58,21 +62,21 @@ def fleet_scan(
         output.hint("check the name, or run 'hf auth login' to see private Spaces")
     else:
         output.result(render_table(scan))
-        if any(r.diagnosis.branch == "platform_incident" for r in scan.failing):
+        if any(r.known.branch == "platform_incident" for r in scan.failing):
             output.hint(f"Spaces hit by a platform incident need no fix: wait, then scan again (or 'remedybot watch "
                         f"{owner}')")
-        blocked = next((r for r in scan.failing if r.diagnosis.branch == "policy_block"), None)
+        blocked = next((r for r in scan.failing if r.known.branch == "policy_block"), None)
         if blocked is not None:
             output.hint(f"a policy block is lifted only by Hugging Face: 'remedybot report {blocked.space_id}' "
                         "writes the ticket")
-        fixable = next((r for r in scan.failing if r.diagnosis.branch not in ("platform_incident", "policy_block")),
+        fixable = next((r for r in scan.failing if r.known.branch not in ("platform_incident", "policy_block")),
                        None)
         if fixable is not None:
             output.hint(f"run 'remedybot fix {fixable.space_id} --dry-run' to see the plan for the most urgent one")
     raise typer.Exit(int(scan_exit_code(scan)))
 
 
-def scan_exit_code(scan) -> ExitCode:
+def scan_exit_code(scan: FleetScan) -> ExitCode:
     """0 all healthy, 7 some failing (like `diagnose`), 1 when Spaces could not be read and none fail."""
     if scan.failing:
         return ExitCode.UNHEALTHY

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from remedybot.cli.app import app
 from remedybot.cli.common import JSON_OPT
+from remedybot.cli.root import app
 
 
 @app.command("lint", epilog="Exit codes: 0 clean · 1 findings · 2 usage (PATH is not a directory).")

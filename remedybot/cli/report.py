@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from remedybot.cli.app import app
+from remedybot.cli.root import app
 from remedybot.core import output
 
 FORMAT_HELP = "email (to website@huggingface.co), forum (Spaces category), github, markdown or json."

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from remedybot.cli.app import app
+from remedybot.cli.root import app
 from remedybot.core.errors import UsageError
 
 sandbox_app = typer.Typer(help="Run the embedded sandbox Hub (a local stand-in for huggingface.co).",

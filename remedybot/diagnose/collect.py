@@ -15,18 +15,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import AuthError, NotFoundError, RemedyError
 from remedybot.hub import SpaceDisabledError, log_tail
 from remedybot.model.evidence import Evidence
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
 
 CONFIG_FILES = ("README.md", "requirements.txt", "pre-requirements.txt", "packages.txt", "Dockerfile")
 SOURCE_TIMEOUT = 20.0  # seconds for any one source
 MAX_CONFIG_BYTES = 200_000
 
 
-def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes: int = 256_000,
+def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes: int = 256_000,
                      timeout: float = SOURCE_TIMEOUT) -> Any:
     """Return an Evidence snapshot of `space_id`.
 
@@ -96,7 +99,7 @@ def collect_evidence(hub: Any, space_id: str, *, log_lines: int = 400, log_bytes
     )
 
 
-def _probe(hub: Any, info: dict[str, Any] | None, runtime: Any, missing: dict[str, str]) -> dict[str, Any] | None:
+def _probe(hub: Hub, info: dict[str, Any] | None, runtime: Any, missing: dict[str, str]) -> dict[str, Any] | None:
     """GET the app once when the Space says RUNNING: the runtime cannot show an app that stopped answering.
 
     Sequential on purpose: only a RUNNING Space pays for it (one request), and only then is it evidence.
@@ -112,7 +115,7 @@ def _probe(hub: Any, info: dict[str, Any] | None, runtime: Any, missing: dict[st
         return None
 
 
-def _info(hub: Any, space_id: str) -> dict[str, Any]:
+def _info(hub: Hub, space_id: str) -> dict[str, Any]:
     info = hub.space_info(space_id)
     # usedStorage is an expand-only field on the Hub: ask for it separately.
     storage = hub.space_info(space_id, expand=["usedStorage"]).used_storage
@@ -133,7 +136,7 @@ def _info(hub: Any, space_id: str) -> dict[str, Any]:
     return data
 
 
-def _config_files(hub: Any, space_id: str) -> dict[str, str]:
+def _config_files(hub: Hub, space_id: str) -> dict[str, str]:
     """The small config files, fetched at once (a missing file costs one 404, not a sequential wait)."""
     with ThreadPoolExecutor(max_workers=len(CONFIG_FILES), thread_name_prefix="evidence-file") as pool:
         texts = pool.map(lambda name: hub.read_file(space_id, name, repo_type="space"), CONFIG_FILES)

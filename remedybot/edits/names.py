@@ -19,8 +19,9 @@ from packaging.utils import canonicalize_name
 
 
 @cache
+@cache
 def table(name: str) -> dict[str, Any]:
-    """One of the YAML tables of this package (pypi_names, debian_packages, known_good)."""
+    """One of the YAML tables of this package (pypi_names, debian_packages, known_good, versions); read once."""
     text = resources.files("remedybot.edits").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -92,9 +93,8 @@ def apt_near_miss(package: str) -> str | None:
 
 
 def gradio_versions() -> dict[str, Any]:
-    """The released Gradio series (remedybot/catalog/versions.yaml, shared with the sdk_version check)."""
-    text = resources.files("remedybot.diagnose.catalog").joinpath("versions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)["gradio"]
+    """The released Gradio series (versions.yaml; the sdk_version check and the config fix both read it)."""
+    return table("versions")["gradio"]
 
 
 def known_good() -> dict[str, Any]:

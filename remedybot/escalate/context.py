@@ -34,7 +34,7 @@ import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -47,8 +47,12 @@ from remedybot.diagnose.collect import collect_evidence
 from remedybot.escalate.tickets import render_ticket, template_error, ticket_path, write_ticket
 from remedybot.hub import Hub
 from remedybot.hub.status import aggregate_state, status_components
+from remedybot.model.diagnosis import Diagnosis
 from remedybot.model.evidence import Evidence, front_matter
 from remedybot.remedy.attempts import attempts, cap, utc
+
+if TYPE_CHECKING:
+    from remedybot.remedy.audit import AuditLog
 
 REQUESTS_FILE = "escalation.yaml"
 LOG_LINES = 40  # lines of each log shown at most: the tail, where the failure is
@@ -77,7 +81,8 @@ def _text(value: Any) -> str | None:
 
 
 # -- the context ------------------------------------------------------------------------------------
-def build_context(evidence: Any, diagnosis: Any, *, records: list[dict[str, Any]] | None = None,
+def build_context(evidence: Evidence | dict[str, Any], diagnosis: Diagnosis | dict[str, Any], *,
+                  records: list[dict[str, Any]] | None = None,
                   now: datetime | None = None, endpoint: str | None = None, plan_fingerprint: str | None = None,
                   status_url: str | None = None, user_dir: Path | None = None) -> dict[str, Any]:
     """The ticket context for one Space (pure: no Hub calls; `now` fixes the clock for tests).
@@ -94,15 +99,15 @@ def build_context(evidence: Any, diagnosis: Any, *, records: list[dict[str, Any]
     Raises:
         UsageError: escalation.yaml is unreadable or one of its strings uses an undefined variable.
     """
-    raw = evidence.to_dict() if hasattr(evidence, "to_dict") else dict(evidence)
+    raw = evidence.to_dict() if isinstance(evidence, Evidence) else dict(evidence)
     ev = Evidence.from_dict(clean(raw))
-    diag = clean(diagnosis.to_dict() if hasattr(diagnosis, "to_dict") else dict(diagnosis))
+    diag = clean(diagnosis.to_dict() if isinstance(diagnosis, Diagnosis) else dict(diagnosis))
     records = clean(list(records or []))
     now = now or datetime.now(UTC)
     base = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
     info, runtime = ev.info or {}, ev.runtime or {}
     meta = front_matter(ev)["meta"]
-    hardware = runtime.get("hardware") if isinstance(runtime.get("hardware"), dict) else {}
+    hardware: dict[str, Any] = runtime["hardware"] if isinstance(runtime.get("hardware"), dict) else {}
     sha = info.get("sha") or next((c.get("id") for c in ev.commits or [] if c.get("id")), None)
     owner, _, name = ev.space_id.partition("/")
     space = {
@@ -123,7 +128,7 @@ def build_context(evidence: Any, diagnosis: Any, *, records: list[dict[str, Any]
            "python_version": _text(meta.get("python_version")), "app_file": _text(meta.get("app_file")),
            "app_port": _text(meta.get("app_port")), "startup_timeout": _text(meta.get("startup_duration_timeout")),
            "base_image": cap(base_image, 200)}
-    diagnosis_ctx = _diagnosis(diag, space["stage"])
+    diagnosis_ctx = _diagnosis(diag, str(space["stage"]))
     plans = attempts(records, limit=MAX_PLANS)
     context: dict[str, Any] = {
         "subject": "",  # filled from the request below; first in the JSON because people read it first
@@ -164,7 +169,7 @@ def _diagnosis(diag: dict[str, Any], stage: str) -> dict[str, Any]:
             alternatives.append({"branch": str(alt.get("branch")), "confidence": alt.get("confidence")})
         else:
             alternatives.append({"branch": str(alt), "confidence": None})
-    culprit = diag.get("culprit") if isinstance(diag.get("culprit"), dict) else {}
+    culprit: dict[str, Any] = diag["culprit"] if isinstance(diag.get("culprit"), dict) else {}
     return {"branch": branch, "title": str(title), "stage": diag.get("stage") or stage,
             "confidence": round(float(confidence), 2) if isinstance(confidence, int | float) else None,
             "confidence_label": _text(diag.get("confidence_label")) or "low",
@@ -294,7 +299,7 @@ def _parse_requests(text: str, where: str) -> dict[str, Any]:
 
 
 # -- collecting and writing ------------------------------------------------------------------------
-def collect_context(hub: Any, space_id: str, *, audit: Any | None = None, plan_fingerprint: str | None = None,
+def collect_context(hub: Hub, space_id: str, *, audit: AuditLog | None = None, plan_fingerprint: str | None = None,
                     user_dir: Path | None = None, now: datetime | None = None, push_error: str | None = None,
                     restart_error: str | None = None) -> dict[str, Any]:
     """Collect evidence, diagnose, read the audit log, and build the ticket context (read-only on the Hub).
@@ -315,7 +320,7 @@ def collect_context(hub: Any, space_id: str, *, audit: Any | None = None, plan_f
                          user_dir=user_dir)
 
 
-def escalate_after_run(space_id: str, *, audit: Any, plan_fingerprint: str | None,
+def escalate_after_run(space_id: str, *, audit: AuditLog, plan_fingerprint: str | None,
                        fmt: str = "markdown") -> Path | None:
     """Write the ticket for a run that could not bring the Space back, and say where it is.
 

@@ -73,7 +73,7 @@ def render_ticket(context: dict[str, Any], fmt: str, user_dir: Path | None = Non
     try:
         text = environment(str(user_dir) if user_dir else None).get_template(name).render(**context)
     except Exception as exc:
-        raise template_error(exc, name) from None
+        raise template_error(exc, str(name)) from None
     return scrub(text)
 
 

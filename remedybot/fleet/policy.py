@@ -27,27 +27,28 @@ in between, never lets an action repeat sooner than the policy says.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from remedybot.core.durations import parse_seconds
 from remedybot.core.errors import UsageError
 from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.playbooks import REGISTRY
 from remedybot.remedy.gates import RUN, Decision, Verdict
-from remedybot.remedy.ledger import DEFAULT_COOLDOWNS as PLAYBOOK_FLOORS
+from remedybot.remedy.ledger import PLAYBOOK_FLOORS
+
+if TYPE_CHECKING:
+    from remedybot.remedy.ledger import Ledger
 
 DEFAULT_FILE = "remedybot.toml"
 AUTO_MODES = ("none", "safe")
 CEILINGS = ("read-only", "safe", "disruptive")  # "destructive" is refused: it always needs a person
 DEFAULT_COOLDOWN = timedelta(hours=1)
-DEFAULT_COOLDOWNS = {"restart": timedelta(minutes=10), "factory_rebuild": timedelta(minutes=30)}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_COOLDOWNS = {**PLAYBOOK_FLOORS, "restart": timedelta(minutes=10)}
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,7 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     auto = data.get("auto", "none")
     if auto not in AUTO_MODES:
         raise bad("auto", f"must be one of {', '.join(AUTO_MODES)}, not {auto!r}")
-    allow = data.get("allow", list(Policy().allow))
-    if not isinstance(allow, list) or not all(isinstance(p, str) for p in allow):
-        raise bad("allow", "must be a list of playbook names, e.g. [\"restart\", \"factory_rebuild\"]")
-    for name in allow:
-        if name not in REGISTRY:
-            raise bad("allow", f"names an unknown playbook {name!r} (known: {', '.join(sorted(REGISTRY))})")
+    allow = _allow(data, bad)
     max_risk = data.get("max_risk", "disruptive")
     if max_risk not in CEILINGS:
         raise bad("max_risk", f"must be one of {', '.join(CEILINGS)}, not {max_risk!r} (destructive steps never "
@@ -121,9 +117,23 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     cost = data.get("max_cost_per_hour", 0.0)
     if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
         raise bad("max_cost_per_hour", f"must be a number of USD per hour, 0 or more, not {cost!r}")
+    return Policy(auto=auto, allow=tuple(allow), max_risk=max_risk, max_cost_per_hour=float(cost),
+                  cooldowns=_cooldowns(data, bad), budgets=_budgets(data, bad), source=where)
+
+
+def _allow(data: dict[str, Any], bad: Any) -> list[str]:
+    allow = data.get("allow", list(Policy().allow))
+    if not isinstance(allow, list) or not all(isinstance(p, str) for p in allow):
+        raise bad("allow", "must be a list of playbook names, e.g. [\"restart\", \"factory_rebuild\"]")
+    for name in allow:
+        if name not in REGISTRY:
+            raise bad("allow", f"names an unknown playbook {name!r} (known: {', '.join(sorted(REGISTRY))})")
+    return allow
+
+
+def _cooldowns(data: dict[str, Any], bad: Any) -> dict[str, timedelta]:
     cooldowns = dict(DEFAULT_COOLDOWNS)
-    table = _table(data, "cooldowns", bad)
-    for name, value in table.items():
+    for name, value in _table(data, "cooldowns", bad).items():
         key = f"cooldowns.{name}"
         if name not in REGISTRY:
             raise bad(key, f"is not a playbook (known: {', '.join(sorted(REGISTRY))})")
@@ -132,14 +142,16 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
         if floor is not None and period < floor:
             raise bad(key, f"must be at least {_show(floor)}: the playbook itself refuses to run more often")
         cooldowns[name] = period
+    return cooldowns
+
+
+def _budgets(data: dict[str, Any], bad: Any) -> Budgets:
     table = _table(data, "budgets", bad)
-    fields = Budgets.__dataclass_fields__
-    _known(table, set(fields), "budgets.", bad)
+    _known(table, set(Budgets.__dataclass_fields__), "budgets.", bad)
     for name, value in table.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(f"budgets.{name}", f"must be a whole number, 0 or more, not {value!r}")
-    return Policy(auto=auto, allow=tuple(allow), max_risk=max_risk, max_cost_per_hour=float(cost),
-                  cooldowns=cooldowns, budgets=Budgets(**table), source=where)
+    return Budgets(**table)
 
 
 def _known(data: dict[str, Any], keys: set[str], prefix: str, bad: Any) -> None:
@@ -159,10 +171,10 @@ def parse_duration(value: Any, key: str, bad: Any) -> timedelta:
     """"90s", "10m", "2h", "1d" or a plain number of minutes."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return timedelta(minutes=value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
+    seconds = parse_seconds(value) if isinstance(value, str) else None
+    if seconds is None:
         raise bad(key, f"must be a duration like \"30m\", \"2h\" or \"1d\", not {value!r}")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    return timedelta(seconds=seconds)
 
 
 def _show(period: timedelta) -> str:
@@ -177,7 +189,7 @@ class PolicyGate:
     so a plan cannot spend a budget twice before the ledger records its first action.
     """
 
-    def __init__(self, policy: Policy, ledger: Any, space_id: str, now: datetime | None = None) -> None:
+    def __init__(self, policy: Policy, ledger: Ledger, space_id: str, now: datetime | None = None) -> None:
         self.policy = policy
         self.ledger = ledger
         self.space_id = space_id

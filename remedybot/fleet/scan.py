@@ -39,12 +39,17 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from remedybot.core.errors import RemedyError, UsageError
+from remedybot.core.progress import count_bar
 from remedybot.diagnose.classify import classify
 from remedybot.diagnose.collect import collect_evidence
 from remedybot.model.evidence import Evidence
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
+    from remedybot.model.diagnosis import Diagnosis
 
 DEFAULT_CONCURRENCY = 8
 MIN_SPACES = 3  # an incident needs at least this many Spaces failing the same way ...
@@ -64,11 +69,25 @@ class SpaceResult:
     """One Space of the scan: its diagnosis (or why it could not be read) and how it was collected."""
 
     space_id: str
-    diagnosis: Any = None  # remedybot.model.diagnosis.Diagnosis
-    evidence: Any = None  # remedybot.model.evidence.Evidence
+    diagnosis: Diagnosis | None = None
+    evidence: Evidence | None = None
     error: str | None = None
     collected: str = "full"  # "listing": settled from the listing alone; "full": collect_evidence
     incident: int | None = None  # the Incident.number this Space belongs to
+
+    @property
+    def known(self) -> Diagnosis:
+        """The diagnosis of a Space that was read; `failing` and `healthy` hold only such results."""
+        if self.diagnosis is None:
+            raise RuntimeError(f"{self.space_id} was not read: {self.error}")
+        return self.diagnosis
+
+    @property
+    def read(self) -> Evidence:
+        """The evidence of a Space that was read."""
+        if self.evidence is None:
+            raise RuntimeError(f"{self.space_id} was not read: {self.error}")
+        return self.evidence
     was_branch: str | None = None  # its own branch before correlation made it platform_incident
 
     @property
@@ -138,7 +157,7 @@ class _ScanHub:
     Everything else goes to the real Hub (and its retry policy) untouched.
     """
 
-    def __init__(self, hub: Any, runtimes: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, hub: Hub, runtimes: dict[str, dict[str, Any]]) -> None:
         self._hub = hub
         self._runtimes = runtimes
         self._lock = threading.Lock()
@@ -159,13 +178,18 @@ class _ScanHub:
         doc, error = self._status
         if error is not None:
             raise error
-        return doc
+        return doc or {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._hub, name)
 
 
-def scan_fleet(hub: Any, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, deep: bool = False,
+def as_hub(scan_hub: _ScanHub) -> Hub:
+    """`scan_hub` where a Hub is expected: it answers every Hub call, two of them from the scan's own data."""
+    return cast("Hub", scan_hub)
+
+
+def scan_fleet(hub: Hub, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, deep: bool = False,
                on_result: Callable[[SpaceResult], None] | None = None, on_total: Callable[[int], None] | None = None,
                min_spaces: int = MIN_SPACES, min_fraction: float = MIN_FRACTION) -> FleetScan:
     """List `owner`'s Spaces with their runtimes, diagnose each (at most `concurrency` at once), correlate.
@@ -185,7 +209,7 @@ def scan_fleet(hub: Any, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
     listed = time.monotonic()
     if on_total is not None:
         on_total(len(spaces))
-    runtimes = {s.id: s.runtime.raw for s in spaces if getattr(s, "runtime", None) is not None}
+    runtimes = {s.id: s.runtime.raw for s in spaces if s.runtime is not None}
     scan_hub = _ScanHub(hub, runtimes)
     results: list[SpaceResult] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan") as pool:
@@ -204,11 +228,11 @@ def scan_fleet(hub: Any, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
 def _diagnose_one(hub: _ScanHub, info: Any, runtime: dict[str, Any] | None, deep: bool) -> SpaceResult:
     try:
         if not deep and runtime is not None:
-            quick = listing_evidence(info, runtime, hub)
+            quick = listing_evidence(info, runtime, as_hub(hub))
             diagnosis = classify(quick)
             if diagnosis.branch == "healthy":
                 return SpaceResult(info.id, diagnosis, quick, collected="listing")
-        evidence = collect_evidence(hub, info.id)
+        evidence = collect_evidence(as_hub(hub), info.id)
         return SpaceResult(info.id, classify(evidence), evidence)
     except RemedyError as exc:
         return SpaceResult(info.id, error=exc.message)
@@ -216,7 +240,7 @@ def _diagnose_one(hub: _ScanHub, info: Any, runtime: dict[str, Any] | None, deep
         return SpaceResult(info.id, error=f"unexpected {type(exc).__name__}: {exc}")
 
 
-def listing_evidence(info: Any, runtime: dict[str, Any], hub: Any) -> Any:
+def listing_evidence(info: Any, runtime: dict[str, Any], hub: Hub) -> Any:
     """Evidence from the listing alone (info fields, runtime) plus the scan's shared status page."""
     missing = {name: _SKIPPED for name in ("build_log", "run_log", "files", "commits")}
     try:
@@ -253,7 +277,7 @@ def masked_line(text: str, space_id: str) -> str:
 
 
 def _keys(result: SpaceResult) -> list[tuple[str, str]]:
-    d = result.diagnosis
+    d = result.known
     top = d.evidence[0] if d.evidence else None
     keys = [(f"signature:{d.branch}/{top.signature if top else 'stage-' + str(d.stage)}",
              f"{d.branch}: {d.summary or d.title or d.stage}")]
@@ -275,7 +299,7 @@ def correlate(results: list[SpaceResult], *, min_spaces: int = MIN_SPACES,
     groups: dict[str, list[SpaceResult]] = {}
     labels: dict[str, str] = {}
     for result in failing:
-        if result.diagnosis.branch in OWN_CAUSE or result.evidence is None:
+        if result.known.branch in OWN_CAUSE or result.evidence is None:
             continue
         for key, label in _keys(result):
             groups.setdefault(key, []).append(result)
@@ -293,17 +317,17 @@ def correlate(results: list[SpaceResult], *, min_spaces: int = MIN_SPACES,
                  "spaces_scanned": len(results)}
         verdicts = []
         for member in members:
-            member.evidence.fleet = fleet
-            verdicts.append(classify(member.evidence))
+            member.read.fleet = fleet
+            verdicts.append(classify(member.read))
         agreed = [(m, v) for m, v in zip(members, verdicts, strict=True) if v.branch == "platform_incident"]
         if len(agreed) < needed:
             for member in members:
-                member.evidence.fleet = None
+                member.read.fleet = None
             continue
         number = len(incidents) + 1
         for member, verdict in agreed:
-            if member.diagnosis.branch != "platform_incident":
-                member.was_branch = member.diagnosis.branch
+            if member.known.branch != "platform_incident":
+                member.was_branch = member.known.branch
             member.diagnosis, member.incident = verdict, number
             taken.add(member.space_id)
         incidents.append(Incident(number, key, labels[key], sorted(m.space_id for m, _ in agreed), len(failing)))
@@ -347,21 +371,14 @@ def render_table(scan: FleetScan) -> str:
 
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[tuple[Callable[[int], None], Callable[[SpaceResult], None]]]:
-    """A rich progress bar on stderr (only when stderr is a terminal): yields (on_total, on_result)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """A progress bar on stderr (only when stderr is a terminal): yields (on_total, on_result)."""
+    with count_bar("scanning", enabled=enabled) as bar:
 
-    console = Console(stderr=True)
-    progress = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("{task.fields[last]}"), console=console, transient=True,
-                        disable=not (enabled and console.is_terminal))
-    task = progress.add_task("scan", total=None, last="")
+        def on_total(total: int) -> None:
+            bar.set(0, total)
 
-    def on_total(total: int) -> None:
-        progress.update(task, total=total)
+        def on_result(result: SpaceResult) -> None:
+            bar.advance()
+            bar.note(result.space_id)
 
-    def on_result(result: SpaceResult) -> None:
-        progress.update(task, advance=1, last=result.space_id)
-
-    with progress:
         yield on_total, on_result

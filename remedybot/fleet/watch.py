@@ -33,7 +33,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core import output
 from remedybot.core.errors import AuthError, ExitCode, RefusedError, RemedyError, UsageError, refusal
@@ -51,6 +51,10 @@ from remedybot.remedy.gates import Decision, Verdict
 from remedybot.remedy.ledger import Ledger, default_ledger_path
 from remedybot.remedy.playbook import Outcome, PlanOptions, Playbook, RunContext
 from remedybot.remedy.workflow import plan_space
+
+if TYPE_CHECKING:
+    from remedybot.fleet.policy import Policy
+    from remedybot.fleet.scan import FleetScan, SpaceResult
 
 NEEDS_HUGGING_FACE = ("policy_block", "unknown")  # no playbook fixes these; a ticket is the next step
 NOT_ACTED_ON = ("healthy", "platform_incident")
@@ -109,9 +113,9 @@ def _recording(playbook: Playbook) -> Playbook:
 class Watcher:
     """Watches one owner's fleet under one policy; `run` loops, `cycle` is one scan and its follow-up."""
 
-    def __init__(self, owner: str, *, policy: Any, auto: str = "none", notify_url: str | None = None,
+    def __init__(self, owner: str, *, policy: Policy, auto: str = "none", notify_url: str | None = None,
                  concurrency: int = 8, deep: bool = False, audit_path: Path | None = None, json_out: bool = False,
-                 hub: Any = None) -> None:
+                 hub: Hub | None = None) -> None:
         self.owner, self.policy, self.auto = owner, policy, auto
         self.notify_url, self.concurrency, self.deep, self.json_out = notify_url, concurrency, deep, json_out
         self.audit = AuditLog(audit_path or default_audit_path())
@@ -155,16 +159,16 @@ class Watcher:
             self._emit(event)
         if self.auto == "safe":
             for result in scan.failing:
-                if result.diagnosis.branch in NOT_ACTED_ON:
+                if result.known.branch in NOT_ACTED_ON:
                     continue
-                event = self._act(result)
-                if event is not None:
-                    events.append(event)
-                    self._emit(event)
-                    if event["outcome"] == "fixed":
+                action = self._act(result)
+                if action is not None:
+                    events.append(action)
+                    self._emit(action)
+                    if action["outcome"] == "fixed":
                         fixed.add(result.space_id)
-                    elif event["outcome"] in ("unverified", "same-failure", "failed"):
-                        self._ticket(seen["spaces"].get(result.space_id), result.space_id, event["outcome"])
+                    elif action["outcome"] in ("unverified", "same-failure", "failed"):
+                        self._ticket(seen["spaces"].get(result.space_id), result.space_id, action["outcome"])
         self._save(seen, scan, fixed, now)
         remaining = [r for r in scan.failing if r.space_id not in fixed]
         output.info(scan.summary() + (f"; fixed now: {', '.join(sorted(fixed))}" if fixed else ""))
@@ -176,7 +180,7 @@ class Watcher:
             return ExitCode.UNHEALTHY
         return ExitCode.FAILED if scan.errors else ExitCode.OK
 
-    def _changes(self, scan: Any, seen: dict[str, Any], now: str) -> list[dict[str, Any]]:
+    def _changes(self, scan: FleetScan, seen: dict[str, Any], now: str) -> list[dict[str, Any]]:
         """New problems, new incidents and recoveries since the last-seen states (and their tickets)."""
         events: list[dict[str, Any]] = []
         spaces: dict[str, Any] = seen["spaces"]
@@ -211,7 +215,7 @@ class Watcher:
                                       f"({d.confidence:.2f}): {d.summary or d.title}", ticket=entry["ticket"]))
         return events
 
-    def _act(self, result: Any) -> dict[str, Any] | None:
+    def _act(self, result: SpaceResult) -> dict[str, Any] | None:
         """Plan the Space's fix and apply what the policy allows; the 'action' event, or None if nothing ran."""
         space_id = result.space_id
         try:
@@ -262,7 +266,7 @@ class Watcher:
         return str(path) if path else None
 
     # -- events ----------------------------------------------------------------------------------------
-    def _event(self, kind: str, result: Any = None, **fields: Any) -> dict[str, Any]:
+    def _event(self, kind: str, result: SpaceResult | None = None, **fields: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event": kind, "owner": self.owner, "at": datetime.now(UTC).isoformat()}
         if result is not None:
             event.update(_brief(result))
@@ -288,7 +292,7 @@ class Watcher:
         incidents = data.get("incidents") if isinstance(data.get("incidents"), dict) else {}
         return {"spaces": spaces, "incidents": incidents}
 
-    def _save(self, seen: dict[str, Any], scan: Any, fixed: set[str], now: str) -> None:
+    def _save(self, seen: dict[str, Any], scan: FleetScan, fixed: set[str], now: str) -> None:
         """Keep the states of Spaces still listed; a Space fixed this cycle is stored healthy."""
         listed = {r.space_id: r for r in scan.results}
         spaces = {}
@@ -326,7 +330,7 @@ class Watcher:
             os.close(fd)
 
 
-def _brief(result: Any) -> dict[str, Any]:
-    d = result.diagnosis
+def _brief(result: SpaceResult) -> dict[str, Any]:
+    d = result.known
     return {"space_id": result.space_id, "branch": d.branch, "confidence": d.confidence, "stage": d.stage,
             "title": d.title, "summary": d.summary, "incident": result.incident}

@@ -8,6 +8,7 @@ policy and the error translation meet, so no method can skip either.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx2
@@ -87,7 +88,7 @@ class HubCore:
             if next_url is None or (limit is not None and len(items) >= limit):
                 break
             page_url, query = next_url, page_params
-            response = self._call(lambda u=page_url, q=query: self._get(u, params=q), what=what,
+            response = self._call(partial(self._get, page_url, params=query), what=what,
                                   repo_id=repo_id, repo_type=repo_type)
             items.extend(response.json())
             next_url = response.links.get("next", {}).get("url")

@@ -10,7 +10,7 @@ appear)? If so, the earlier attempt is reported as the result.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from huggingface_hub import CommitInfo, CommitOperation, constants
@@ -21,6 +21,9 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 from huggingface_hub.hf_api import LFSFileInfo
+
+if TYPE_CHECKING:
+    from huggingface_hub import SpaceHardware
 
 from remedybot.core.errors import UsageError
 from remedybot.hub.core import HubCore
@@ -179,7 +182,7 @@ class RepoCalls(HubCore):
             try:
                 return str(self.api.create_repo(repo_id, repo_type=repo_type, space_sdk=space_sdk,
                                                 private=private, exist_ok=False,
-                                                space_hardware=space_hardware,
+                                                space_hardware=cast("SpaceHardware | None", space_hardware),
                                                 space_variables=space_variables))
             except HfHubHTTPError as exc:
                 # Not hf's own exist_ok: it reads `url` from the 409 body, which may lack it (KeyError).

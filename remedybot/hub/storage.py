@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from huggingface_hub import constants
@@ -29,35 +30,43 @@ from huggingface_hub.utils import get_session, hf_raise_for_status
 
 from remedybot.core.errors import HubError, NotFoundError
 
+if TYPE_CHECKING:
+    from remedybot.hub.client import Hub
+
 CHUNK = 1 << 20
 LFS_MIME = "application/vnd.git-lfs+json"
 DELETE_BATCH = 1000  # the Hub's batch size for lfs-files/batch (hub-api.md §11)
 Progress = Callable[[int], None]  # called with the number of bytes just read
 
 
-def _api(hub: Any, repo_id: str, repo_type: str, tail: str) -> str:
+def _api(hub: Hub, repo_id: str, repo_type: str, tail: str) -> str:
     return f"{hub.endpoint}/api/{repo_type}s/{repo_id}/{tail}"
 
 
-def web_url(hub: Any, repo_id: str, repo_type: str) -> str:
+def web_url(hub: Hub, repo_id: str, repo_type: str) -> str:
     """The repo's web/git URL (`{E}/spaces/o/n`, `{E}/datasets/o/n`, `{E}/o/n`)."""
     return f"{hub.endpoint}/{constants.REPO_TYPES_URL_PREFIXES.get(repo_type, '')}{repo_id}"
 
 
-def get_json(hub: Any, url: str, *, what: str, repo_id: str, repo_type: str,
+def get_json(hub: Hub, url: str, *, what: str, repo_id: str, repo_type: str,
              params: dict[str, Any] | None = None) -> Any:
     """One GET of Hub JSON under the retry policy, errors worded for `repo_type` (model, bucket...)."""
     return hub._call(lambda: hub._get(url, params=params).json(), what=what, repo_id=repo_id, repo_type=repo_type)
 
 
-def _post(hub: Any, url: str, **kwargs: Any) -> Any:
+def _post(hub: Hub, url: str, **kwargs: Any) -> Any:
     response = get_session().post(url, headers={**hub.request_headers(), **kwargs.pop("headers", {})}, **kwargs)
     hf_raise_for_status(response)
     return response
 
 
+def _post_json(hub: Hub, url: str, **kwargs: Any) -> Any:
+    """POST and return the decoded JSON answer."""
+    return _post(hub, url, **kwargs).json()
+
+
 # -- repository content ---------------------------------------------------------------
-def used_storage(hub: Any, repo_id: str, repo_type: str = "space") -> int | None:
+def used_storage(hub: Hub, repo_id: str, repo_type: str = "space") -> int | None:
     """The repo's `usedStorage` in bytes as the Hub reports it now (an expand-only field)."""
     url = f"{hub.endpoint}/api/{repo_type}s/{repo_id}"
     data = get_json(hub, url, what="read the storage of", repo_id=repo_id, repo_type=repo_type,
@@ -66,7 +75,7 @@ def used_storage(hub: Any, repo_id: str, repo_type: str = "space") -> int | None
     return int(value) if value is not None else None
 
 
-def list_tree(hub: Any, repo_id: str, *, repo_type: str = "space", revision: str = "main") -> list[dict[str, Any]]:
+def list_tree(hub: Hub, repo_id: str, *, repo_type: str = "space", revision: str = "main") -> list[dict[str, Any]]:
     """Every file at `revision` (recursive), as the Hub's JSON: path, size, oid, lfs{oid,size}, xetHash.
 
     Raises:
@@ -78,20 +87,20 @@ def list_tree(hub: Any, repo_id: str, *, repo_type: str = "space", revision: str
     return [item for item in items if item.get("type") == "file"]
 
 
-def paths_info(hub: Any, repo_id: str, paths: list[str], *, repo_type: str = "space",
+def paths_info(hub: Hub, repo_id: str, paths: list[str], *, repo_type: str = "space",
                revision: str = "main") -> dict[str, dict[str, Any]]:
     """What the Hub knows about `paths` at `revision` (missing paths are simply absent)."""
     url = _api(hub, repo_id, repo_type, f"paths-info/{quote(revision, safe='')}")
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(paths), 500):
         batch = paths[start:start + 500]
-        items = hub._call(lambda b=batch: _post(hub, url, data={"paths": b, "expand": "false"}).json(),
+        items = hub._call(partial(_post_json, hub, url, data={"paths": batch, "expand": "false"}),
                           what="read file details of", repo_id=repo_id, repo_type=repo_type)
         out.update({item["path"]: item for item in items if item.get("type") == "file"})
     return out
 
 
-def list_refs(hub: Any, repo_id: str, repo_type: str = "space") -> dict[str, str]:
+def list_refs(hub: Hub, repo_id: str, repo_type: str = "space") -> dict[str, str]:
     """Every ref the Hub holds for the repo (branches, tags, converts, pull requests) -> its commit sha."""
     url = _api(hub, repo_id, repo_type, "refs")
     data = get_json(hub, url, what="list the refs of", repo_id=repo_id, repo_type=repo_type,
@@ -104,13 +113,13 @@ def list_refs(hub: Any, repo_id: str, repo_type: str = "space") -> dict[str, str
     return refs
 
 
-def list_lfs_objects(hub: Any, repo_id: str, repo_type: str = "space") -> list[dict[str, Any]]:
+def list_lfs_objects(hub: Hub, repo_id: str, repo_type: str = "space") -> list[dict[str, Any]]:
     """Every LFS/Xet object the repo stores, raw: fileOid (sha256), filename, size, pushedAt, xetHash."""
     return hub._paged(_api(hub, repo_id, repo_type, "lfs-files"), what="list the LFS files of", repo_id=repo_id,
                       repo_type=repo_type)
 
 
-def delete_lfs_objects(hub: Any, repo_id: str, oids: list[str], *, repo_type: str = "space") -> None:
+def delete_lfs_objects(hub: Hub, repo_id: str, oids: list[str], *, repo_type: str = "space") -> None:
     """Permanently delete LFS objects by sha256, history references included (`rewriteHistory`).
 
     Cannot be undone. Callers check first that no ref references them (slim.py does).
@@ -118,11 +127,11 @@ def delete_lfs_objects(hub: Any, repo_id: str, oids: list[str], *, repo_type: st
     url = _api(hub, repo_id, repo_type, "lfs-files/batch")
     for start in range(0, len(oids), DELETE_BATCH):
         batch = oids[start:start + DELETE_BATCH]
-        hub._call(lambda b=batch: _post(hub, url, json={"deletions": {"sha": b, "rewriteHistory": True}}),
+        hub._call(partial(_post, hub, url, json={"deletions": {"sha": batch, "rewriteHistory": True}}),
                   what="delete LFS objects of", repo_id=repo_id, repo_type=repo_type)
 
 
-def super_squash(hub: Any, repo_id: str, message: str, *, repo_type: str = "space", branch: str = "main") -> None:
+def super_squash(hub: Hub, repo_id: str, message: str, *, repo_type: str = "space", branch: str = "main") -> None:
     """Squash the branch into one commit (super_squash_history); cannot be undone."""
 
     def took_effect() -> bool:
@@ -134,12 +143,12 @@ def super_squash(hub: Any, repo_id: str, message: str, *, repo_type: str = "spac
               what="squash the history of", repo_id=repo_id, repo_type=repo_type, before_retry=took_effect)
 
 
-def resolve_url(hub: Any, repo_id: str, repo_type: str, path: str, revision: str = "main") -> str:
+def resolve_url(hub: Hub, repo_id: str, repo_type: str, path: str, revision: str = "main") -> str:
     return f"{web_url(hub, repo_id, repo_type)}/resolve/{quote(revision, safe='')}/{quote(path, safe='/')}"
 
 
 # -- bytes ------------------------------------------------------------------------------
-def stream_sha256(hub: Any, url: str, *, what: str, repo_id: str, repo_type: str = "space",
+def stream_sha256(hub: Hub, url: str, *, what: str, repo_id: str, repo_type: str = "space",
                   sink: Path | None = None, progress: Progress | None = None,
                   headers: dict[str, str] | None = None) -> tuple[str, int]:
     """GET `url` streaming, hash it (and write it to `sink` atomically); returns (sha256, bytes).
@@ -178,7 +187,7 @@ def stream_sha256(hub: Any, url: str, *, what: str, repo_id: str, repo_type: str
     return hub._call(fetch, what=what, repo_id=repo_id, repo_type=repo_type)
 
 
-def lfs_download_action(hub: Any, repo_id: str, repo_type: str, oid: str, size: int) -> tuple[str, dict[str, str]]:
+def lfs_download_action(hub: Hub, repo_id: str, repo_type: str, oid: str, size: int) -> tuple[str, dict[str, str]]:
     """Ask the repo's git-LFS batch API where to download one object: (href, headers).
 
     Raises:
@@ -199,7 +208,7 @@ def lfs_download_action(hub: Any, repo_id: str, repo_type: str, oid: str, size: 
 
 
 # -- buckets (hub-api.md §6) -------------------------------------------------------------
-def bucket_info(hub: Any, bucket_id: str) -> dict[str, Any] | None:
+def bucket_info(hub: Hub, bucket_id: str) -> dict[str, Any] | None:
     """The bucket's JSON (id, private, size, totalFiles), or None when it does not exist."""
     try:
         return get_json(hub, f"{hub.endpoint}/api/buckets/{bucket_id}", what="read", repo_id=bucket_id,
@@ -208,7 +217,7 @@ def bucket_info(hub: Any, bucket_id: str) -> dict[str, Any] | None:
         return None
 
 
-def create_bucket(hub: Any, bucket_id: str, *, private: bool) -> None:
+def create_bucket(hub: Hub, bucket_id: str, *, private: bool) -> None:
     """Create the bucket; an existing one is fine (a 409 is the same result)."""
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -223,19 +232,19 @@ def create_bucket(hub: Any, bucket_id: str, *, private: bool) -> None:
     hub._call(create, what="create bucket", repo_id=bucket_id)
 
 
-def bucket_paths_info(hub: Any, bucket_id: str, paths: list[str]) -> dict[str, dict[str, Any]]:
+def bucket_paths_info(hub: Hub, bucket_id: str, paths: list[str]) -> dict[str, dict[str, Any]]:
     """What the bucket holds at `paths`: path -> {size, xetHash, mtime}; missing paths are absent."""
     url = f"{hub.endpoint}/api/buckets/{bucket_id}/paths-info"
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(paths), 1000):
         batch = paths[start:start + 1000]
-        items = hub._call(lambda b=batch: _post(hub, url, json={"paths": b}).json(), what="read files of bucket",
+        items = hub._call(partial(_post_json, hub, url, json={"paths": batch}), what="read files of bucket",
                           repo_id=bucket_id)
         out.update({item["path"]: item for item in items})
     return out
 
 
-def bucket_copy(hub: Any, bucket_id: str, copies: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def bucket_copy(hub: Hub, bucket_id: str, copies: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Server-side copies into a bucket (`copyFile` NDJSON lines); returns the Hub's `failed` list."""
     lines = [json.dumps({"type": "copyFile", **c}) for c in copies]
     url = f"{hub.endpoint}/api/buckets/{bucket_id}/batch"
@@ -255,11 +264,11 @@ def bucket_copy(hub: Any, bucket_id: str, copies: Iterable[dict[str, Any]]) -> l
     return failed
 
 
-def bucket_resolve_url(hub: Any, bucket_id: str, path: str) -> str:
+def bucket_resolve_url(hub: Hub, bucket_id: str, path: str) -> str:
     return f"{hub.endpoint}/buckets/{bucket_id}/resolve/{quote(path, safe='/')}"
 
 
-def set_space_volumes(hub: Any, space_id: str, volumes: list[dict[str, Any]]) -> None:
+def set_space_volumes(hub: Hub, space_id: str, volumes: list[dict[str, Any]]) -> None:
     """Replace the Space's volume mounts (PUT /volumes); setting the same list twice is harmless."""
     url = _api(hub, space_id, "space", "volumes")
 

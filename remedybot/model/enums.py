@@ -61,6 +61,10 @@ class Risk(StrEnum):
         return list(Risk).index(self)
 
 
+# What a Space's README front matter may say (the Hub's Spaces configuration reference).
+SDKS: tuple[str, ...] = ("gradio", "docker", "static", "streamlit")
+CARD_COLORS: tuple[str, ...] = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
+
 # A sleeping Space is healthy: it wakes on the next visit. Every "is it healthy?" reads this one set.
 HEALTHY_STAGES: frozenset[str] = frozenset({Stage.RUNNING, Stage.SLEEPING})
 # Stages a Space passes through on its way to running or failing: verification waits while it is in one.

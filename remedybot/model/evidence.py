@@ -162,7 +162,7 @@ def _typed(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     raise UsageError(f"Cannot read {where}: '{key}' must be a {_KIND_NAMES[kind]}, got {type(value).__name__}.")
 
 
-_KIND_NAMES = {dict: "JSON object", str: "string", list: "list"}
+_KIND_NAMES: dict[type, str] = {dict: "JSON object", str: "string", list: "list"}
 
 
 def _log_lines(value: Any, key: str, where: str) -> list[str] | None:

@@ -45,39 +45,8 @@ def attempts(records: list[dict[str, Any]], limit: int = 5) -> list[dict[str, An
         fp = str(record.get("fingerprint") or "no-plan")
         plan = plans.setdefault(fp, {"fingerprint": fp, "branch": None, "started_at": None, "ended_at": None,
                                      "outcome": None, "refusals": [], "steps": {}})
-        event, at, number = record.get("event"), utc(record.get("time")), record.get("step")
-        if event == "run-start":
-            plan["branch"] = record.get("branch") or plan["branch"]
-            plan["started_at"] = plan["started_at"] or at
-            continue
-        if event == "run-end":
-            plan["ended_at"], plan["outcome"] = at, record.get("outcome")
-            continue
-        if event == "refused" and number is None:
-            plan["refusals"].append({"at": at, "reason": cap(record.get("reason") or "; ".join(
-                map(str, record.get("reasons") or [])), 600)})
-            continue
-        if number is None:
-            continue
-        step = plan["steps"].setdefault(number, {"number": number, "playbook": record.get("playbook"),
-                                                 "action": None, "risk": None, "at": at, "ended_at": None,
-                                                 "status": "started", "detail": None, "calls": [],
-                                                 "verify": None})
-        step["playbook"] = step["playbook"] or record.get("playbook")
-        if event == "step-start":
-            step.update(action=record.get("action"), risk=record.get("risk"), at=step["at"] or at)
-        elif event == "step-end":
-            step.update(status=record.get("status") or "done", detail=cap(record.get("detail"), 600),
-                        ended_at=utc(record.get("at")) or at, calls=_calls(record.get("calls")))
-        elif event == "step-skip":
-            step.update(status="skipped", detail=cap(record.get("reason"), 600), ended_at=at)
-        elif event == "refused":
-            reason = record.get("reason") or "; ".join(map(str, record.get("reasons") or []))
-            step.update(status="refused", detail=cap(reason, 600), ended_at=at)
-        elif event == "verify":
-            step["verify"] = {"ok": bool(record.get("ok")), "stage": record.get("stage"), "at": at,
-                              "failure": cap(record.get("failure"), 600), "probe": cap(record.get("probe"), 300),
-                              "target": record.get("target")}
+        if not _plan_event(plan, record) and record.get("step") is not None:
+            _step_event(plan, record)
     out = []
     for plan in list(plans.values())[-limit:]:
         plan["steps"] = sorted(plan["steps"].values(), key=lambda s: (s["at"] or "", s["number"]))
@@ -85,6 +54,47 @@ def attempts(records: list[dict[str, Any]], limit: int = 5) -> list[dict[str, An
             step["fingerprint"] = plan["fingerprint"]
         out.append(plan)
     return out
+
+
+def _reason(record: dict[str, Any]) -> str:
+    return record.get("reason") or "; ".join(map(str, record.get("reasons") or []))
+
+
+def _plan_event(plan: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Apply a record about the whole run (start, end, a refusal before any step); True if it was one."""
+    event, at = record.get("event"), utc(record.get("time"))
+    if event == "run-start":
+        plan["branch"] = record.get("branch") or plan["branch"]
+        plan["started_at"] = plan["started_at"] or at
+    elif event == "run-end":
+        plan["ended_at"], plan["outcome"] = at, record.get("outcome")
+    elif event == "refused" and record.get("step") is None:
+        plan["refusals"].append({"at": at, "reason": cap(_reason(record), 600)})
+    else:
+        return False
+    return True
+
+
+def _step_event(plan: dict[str, Any], record: dict[str, Any]) -> None:
+    """Apply a record about one step to that step's entry."""
+    event, at, number = record.get("event"), utc(record.get("time")), record.get("step")
+    step = plan["steps"].setdefault(number, {"number": number, "playbook": record.get("playbook"),
+                                             "action": None, "risk": None, "at": at, "ended_at": None,
+                                             "status": "started", "detail": None, "calls": [], "verify": None})
+    step["playbook"] = step["playbook"] or record.get("playbook")
+    if event == "step-start":
+        step.update(action=record.get("action"), risk=record.get("risk"), at=step["at"] or at)
+    elif event == "step-end":
+        step.update(status=record.get("status") or "done", detail=cap(record.get("detail"), 600),
+                    ended_at=utc(record.get("at")) or at, calls=_calls(record.get("calls")))
+    elif event == "step-skip":
+        step.update(status="skipped", detail=cap(record.get("reason"), 600), ended_at=at)
+    elif event == "refused":
+        step.update(status="refused", detail=cap(_reason(record), 600), ended_at=at)
+    elif event == "verify":
+        step["verify"] = {"ok": bool(record.get("ok")), "stage": record.get("stage"), "at": at,
+                          "failure": cap(record.get("failure"), 600), "probe": cap(record.get("probe"), 300),
+                          "target": record.get("target")}
 
 
 def _calls(calls: Any) -> list[dict[str, Any]]:

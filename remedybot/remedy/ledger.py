@@ -16,7 +16,7 @@ from typing import Any
 
 from remedybot.remedy.audit import state_home
 
-DEFAULT_COOLDOWNS = {"factory_rebuild": timedelta(minutes=30)}
+PLAYBOOK_FLOORS = {"factory_rebuild": timedelta(minutes=30)}  # a playbook never runs more often than this
 
 
 def default_ledger_path() -> Path:
@@ -56,7 +56,7 @@ class Ledger:
     def cooldown_left(self, space_id: str, action: str, period: timedelta | None = None,
                       now: datetime | None = None) -> timedelta | None:
         """Time left before `action` may run again on `space_id` (None when it may run now)."""
-        period = period or DEFAULT_COOLDOWNS.get(action)
+        period = period or PLAYBOOK_FLOORS.get(action)
         last = self.last(space_id, action)
         if period is None or last is None:
             return None

@@ -143,8 +143,9 @@ class RunContext:
             result = fn(*args, **kwargs)
         except Exception as exc:
             record = {"call": description, "at": started, "error": str(exc)}
-            if getattr(exc, "request_id", None):  # support asks for it ("Root=...")
-                record["request_id"] = exc.request_id
+            request_id = getattr(exc, "request_id", None)
+            if request_id:  # support asks for it ("Root=...")
+                record["request_id"] = request_id
             self.calls.append(record)
             raise
         self.calls.append({"call": description, "at": started, "ok": True})

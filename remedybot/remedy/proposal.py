@@ -18,7 +18,7 @@ This module must not change the Space; it only reads the PR and the Space's stat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import ExitCode, refusal
 from remedybot.remedy.audit import state_home
@@ -26,13 +26,17 @@ from remedybot.remedy.events import ApplyEvent, EventKind
 from remedybot.remedy.state import ApplyResult, current_serial
 from remedybot.remedy.verify import verify_space
 
+if TYPE_CHECKING:
+    from remedybot.model.plan import Plan
+    from remedybot.remedy.playbook import RunContext
 
-def plan_path(plan: Any) -> Path:
+
+def plan_path(plan: Plan) -> Path:
     """Where `fix --propose` keeps a plan it was not told to save, so `apply` can follow its PR."""
     return state_home() / "plans" / f"{plan.fingerprint[:12]}.json"
 
 
-def proposed_result(plan: Any, step_number: int, data: dict[str, Any], *, again: bool = False) -> Any:
+def proposed_result(plan: Plan, step_number: int, data: dict[str, Any], *, again: bool = False) -> Any:
     """The ApplyResult of a run that stops at an open pull request."""
     num, url = data.get("pr_num"), data.get("pr_url")
     state = "is still open" if again else "is open"
@@ -41,7 +45,7 @@ def proposed_result(plan: Any, step_number: int, data: dict[str, Any], *, again:
                        "Merging it applies the fix; nothing was changed on the Space until then.")
 
 
-def settle_proposals(plan: Any, run: Any, progress: dict[str, Any]) -> Any:
+def settle_proposals(plan: Plan, run: RunContext, progress: dict[str, Any]) -> Any:
     """Bring the audit log up to date with each proposed step's PR; an ApplyResult when the run must stop."""
     space, fp, hub = plan.space_id, plan.fingerprint, run.hub
     for number, record in sorted(progress["finished"].items()):
@@ -78,7 +82,7 @@ def settle_proposals(plan: Any, run: Any, progress: dict[str, Any]) -> Any:
     return None
 
 
-def _verify_merged(plan: Any, run: Any, number: int) -> Any:
+def _verify_merged(plan: Plan, run: RunContext, number: int) -> Any:
     """Verify right after settling a merge, before the plan's checks: the Space rebuilding by itself must
     not read as "the Space changed since planning". RUNNING ends the run; a failure is recorded like any
     failed verification, and the plan's next steps follow."""

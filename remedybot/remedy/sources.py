@@ -10,17 +10,21 @@ the same size cap as the config files. Reads only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from remedybot.diagnose.collect import CONFIG_FILES, MAX_CONFIG_BYTES
 from remedybot.edits import requirements
 from remedybot.model.evidence import front_matter
 
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
+    from remedybot.model.evidence import Evidence
+
 BRANCHES = ("dependency", "port_mismatch", "unhealthy_startup", "config_error", "apt_package")
 MAX_FILES = 20
 
 
-def wanted(evidence: Any) -> list[str]:
+def wanted(evidence: Evidence) -> list[str]:
     """Repo files worth reading for planning a file fix, most useful first."""
     siblings = [s for s in ((evidence.info or {}).get("siblings") or []) if isinstance(s, str)]
     have = set(evidence.files or {})
@@ -36,7 +40,7 @@ def wanted(evidence: Any) -> list[str]:
     return seen[:MAX_FILES]
 
 
-def fetch_sources(hub: Any, space_id: str, evidence: Any) -> dict[str, str]:
+def fetch_sources(hub: Hub, space_id: str, evidence: Evidence) -> dict[str, str]:
     """{path: text} of `wanted(evidence)` that could be read."""
     out = {}
     for path in wanted(evidence):

@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.model.enums import HEALTHY_STAGES, INTERMEDIATE_STAGES
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
 
 
 def _env_float(name: str, default: float) -> float:
@@ -58,7 +61,7 @@ class Verification:
         return self.failure or self.stage
 
 
-def wait_for_space(hub: Any, space_id: str, *, timeout: float | None = None,
+def wait_for_space(hub: Hub, space_id: str, *, timeout: float | None = None,
                    poll: float | None = None, settle_first: float = 0.0) -> dict[str, Any]:
     """Poll the runtime until it leaves the intermediate stages or the deadline passes."""
     timeout = verify_timeout() if timeout is None else timeout
@@ -73,7 +76,7 @@ def wait_for_space(hub: Any, space_id: str, *, timeout: float | None = None,
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
 
-def probe_app(hub: Any, space_id: str) -> str | None:
+def probe_app(hub: Hub, space_id: str) -> str | None:
     """GET the Space's app URL; None when the Space has no host to probe."""
     try:
         info = hub.space_info(space_id)  # "host" is in the default answer, not an expand field
@@ -85,7 +88,7 @@ def probe_app(hub: Any, space_id: str) -> str | None:
     return hub.probe(host)
 
 
-def verify_space(hub: Any, space_id: str, *, timeout: float | None = None) -> Verification:
+def verify_space(hub: Hub, space_id: str, *, timeout: float | None = None) -> Verification:
     runtime = wait_for_space(hub, space_id, timeout=timeout)
     stage = runtime.get("stage", "UNKNOWN")
     error = runtime.get("errorMessage")

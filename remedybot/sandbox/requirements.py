@@ -58,6 +58,11 @@ def resolve(reqs: list[ReqLine], source: str) -> Resolution:
     if invalid is not None:
         return Resolution(invalid=invalid)
     pins = _pins(reqs)
+    return _pin_conflict(reqs, pins) or _requires_conflict(pins, source) or Resolution()
+
+
+def _pin_conflict(reqs: list[ReqLine], pins: dict[str, list[tuple[ReqLine, Version]]]) -> Resolution | None:
+    """Two pins of one package, or a pin outside another line's specifier."""
     for name, items in pins.items():
         versions = sorted({version for _, version in items})
         if len(versions) > 1:
@@ -70,6 +75,11 @@ def resolve(reqs: list[ReqLine], source: str) -> Resolution:
                 return Resolution(conflict=([f"{line.name}{line.req.specifier}", f"{line.name}=={version}"],
                                             [f"The user requested {line.name}{line.req.specifier}",
                                              f"The user requested {line.name}=={version}"]))
+    return None
+
+
+def _requires_conflict(pins: dict[str, list[tuple[ReqLine, Version]]], source: str) -> Resolution | None:
+    """A pinned package whose known dependency range excludes another pin (builder_rules.yaml)."""
     for rule in rules()["known_requires"]:
         package = canonicalize_name(rule["package"])
         if package not in pins:
@@ -89,7 +99,7 @@ def resolve(reqs: list[ReqLine], source: str) -> Resolution:
                         [f"-r {source} (line {pin_line.lineno})", f"{dep}=={dep_version}"],
                         [f"The user requested {dep}=={dep_version}",
                          f"{package} {version} depends on {dep}{_spec_text(spec)}"]))
-    return Resolution()
+    return None
 
 
 def installed_distributions(sf: SpaceFiles) -> set[str]:

@@ -84,9 +84,8 @@ def preupload(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
     return json_response({"files": out, "commitOid": head})
 
 
-def commit(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
-    repo = _repo(ctx, plural, ns, name, write=True)
-    assert ctx.user is not None
+def _operations(ctx: Ctx) -> tuple[dict[str, Any], dict[str, bytes], dict[str, tuple[str, int]], list[str]]:
+    """The commit's NDJSON body: (header, regular files, LFS files, deleted paths)."""
     header: dict[str, Any] = {}
     adds: dict[str, bytes] = {}
     lfs_adds: dict[str, tuple[str, int]] = {}
@@ -119,6 +118,13 @@ def commit(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
             deletes.append(value["path"])
         else:
             raise HubStateError(400, f"Unknown commit operation key: {key}")
+    return header, adds, lfs_adds, deletes
+
+
+def commit(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
+    repo = _repo(ctx, plural, ns, name, write=True)
+    assert ctx.user is not None
+    header, adds, lfs_adds, deletes = _operations(ctx)
     message = header.get("summary") or "Update"
     if header.get("description"):
         message += "\n\n" + header["description"]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from clirun import run
-from remedybot.playbooks import apt_package_fix, config_fix, dependency_fix, port_fix, startup_fix
 
 from remedybot.model.diagnosis import Diagnosis, EvidenceLine
 from remedybot.model.evidence import Evidence
 from remedybot.model.plan import Plan
+from remedybot.playbooks import apt_package_fix, config_fix, dependency_fix, port_fix, startup_fix
 from remedybot.remedy.playbook import PlanContext, PlanOptions
 from remedybot.sandbox.server import Sandbox
 

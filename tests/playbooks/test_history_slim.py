@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 from clirun import run
-from remedybot.playbooks import REGISTRY, history_slim
 
 from remedybot.core.errors import RefusedError, RemedyError
 from remedybot.hub import Hub
 from remedybot.model.plan import Approval, Plan
+from remedybot.playbooks import REGISTRY, history_slim
 from remedybot.remedy.apply import apply_plan
 from remedybot.remedy.audit import AuditLog, state_home
 from remedybot.remedy.gates import approved_gate

@@ -14,21 +14,21 @@ import re
 import shlex
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import yaml
 
+from remedybot.core.durations import parse_seconds
 from remedybot.diagnose.catalog.context import Context, Finding, SourceText
+from remedybot.edits.names import gradio_versions
+from remedybot.model.enums import CARD_COLORS as COLORS
+from remedybot.model.enums import SDKS
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 ALL_HOSTS = ("0.0.0.0", "::", "[::]", "*", "")
 DEFAULT_STARTUP_TIMEOUT = 30 * 60
 FLEET_MIN_FAILING = 3
 FLEET_MIN_FRACTION = 0.2
-COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
-SDKS = ("gradio", "docker", "static", "streamlit")
 
 # What a server prints once it listens: (regex, whether the host in it is the bind address).
 _LISTEN = [
@@ -274,10 +274,8 @@ def _readme_line(ctx: Context, key: str) -> tuple[int, str, tuple[int, int] | No
     return 1, f"{key}: {ctx.meta.get(key)}", None
 
 
-@lru_cache(maxsize=1)
 def _gradio_versions() -> dict[str, Any]:
-    text = resources.files("remedybot.diagnose.catalog").joinpath("versions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)["gradio"]
+    return gradio_versions()
 
 
 _VERSION = re.compile(r"^(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:(?:\.?(?:dev|post)|a|b|rc)\d*)?$")
@@ -425,7 +423,6 @@ def starting_without_output(ctx: Context) -> list[Finding]:
 
 
 _STAMP = re.compile(r"===== Application Startup at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|s|min|hour|hours|minutes|seconds)?\s*$")
 
 
 def startup_too_long(ctx: Context) -> list[Finding]:
@@ -460,11 +457,7 @@ def _startup_timeout(ctx: Context) -> float:
 
 
 def _duration(value: Any) -> float | None:
-    mo = _DURATION.match(str(value)) if value is not None else None
-    if mo is None:
-        return None
-    unit = (mo.group(2) or "s")[0]
-    return float(mo.group(1)) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return parse_seconds(value, bare_unit="s")  # the Hub reads a bare number as seconds
 
 
 # -- fleet and storage ----------------------------------------------------------------

@@ -24,11 +24,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from remedybot.core.errors import RemedyError
-from remedybot.model.enums import Branch, Stage
+from remedybot.model.enums import Branch as BranchId
+from remedybot.model.enums import Stage
 from remedybot.model.evidence import Evidence
 
 # The stable branch ids; the CLI's JSON output uses them.
-BRANCH_IDS = tuple(Branch)
+BRANCH_IDS = tuple(BranchId)
 # Reasoning tiers (classify.py): the platform first, then policy, then everything else.
 TIERS = {"platform_incident": 0, "policy_block": 1}
 STAGES = tuple(Stage)

@@ -21,14 +21,17 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError
+from remedybot.core.progress import progress_bar
 from remedybot.hub import storage as hs
 from remedybot.remedy.audit import state_home
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.inventory import format_size
-from remedybot.remedy.storage.progress import progress_bar
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
 
 MANIFEST = "manifest.json"
 
@@ -51,7 +54,7 @@ def restore_steps(space_id: str, root: Path) -> list[str]:
             f"{space_id}"]
 
 
-def make_backup(hub: Any, space_id: str, store: list[dict[str, Any]], root: Path) -> dict[str, Any]:
+def make_backup(hub: Hub, space_id: str, store: list[dict[str, Any]], root: Path) -> dict[str, Any]:
     """Take the backup (or return the complete one already there). Returns the manifest.
 
     Raises:
@@ -97,7 +100,7 @@ def make_backup(hub: Any, space_id: str, store: list[dict[str, Any]], root: Path
     return manifest
 
 
-def _download(hub: Any, space_id: str, oid: str, size: int, target: Path, advance: Any) -> None:
+def _download(hub: Hub, space_id: str, oid: str, size: int, target: Path, advance: Any) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     href, headers = hs.lfs_download_action(hub, space_id, "space", oid, size)
     digest, got = hs.stream_sha256(hub, href, what=f"back up LFS object {oid[:12]} of", repo_id=space_id,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from remedybot.core.errors import HubError
+from remedybot.core.progress import progress_bar
 from remedybot.core.redact import redact
-from remedybot.remedy.storage.progress import progress_bar
 
 POINTER_MAX = 1024  # git-lfs pointer files are far smaller than this
 POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1\n"
@@ -76,7 +76,7 @@ def mirror_clone(url: str, dest: Path, *, token: str | None, what: str) -> Path:
 
     with progress_bar(f"Cloning {what}") as bar:
         try:
-            git.Repo.clone_from(url, str(dest), mirror=True, env=git_env(token), progress=_Progress(bar))
+            git.Repo.clone_from(url, str(dest), mirror=True, env=git_env(token), progress=_Progress(bar))  # type: ignore[arg-type]  # GitPython accepts a RemoteProgress
         except git.GitCommandError as exc:
             raise HubError(f"Cannot clone {what}: {_reason(str(exc.stderr or exc).encode())}.") from exc
     return dest

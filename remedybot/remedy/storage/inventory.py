@@ -19,12 +19,16 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import NotFoundError
+from remedybot.core.progress import progress_bar
 from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
-from remedybot.remedy.storage.progress import progress_bar
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
+    from remedybot.model.evidence import Evidence
 
 DEFAULT_LIMIT = 1_000_000_000  # the Hub's Space repo limit, "(Max: 1 GB)"
 HISTORY_BLOB_MIN = 100_000  # non-LFS blobs from this size up are reported as history consumers
@@ -59,7 +63,7 @@ def format_size(size: int | None) -> str:
     return f"{size} B"
 
 
-def limit_from_evidence(evidence: Any) -> tuple[int, str] | None:
+def limit_from_evidence(evidence: Evidence) -> tuple[int, str] | None:
     """The limit the Hub named in a build log, error message or push error, with where it was read."""
     sources: list[tuple[str, list[str]]] = [
         ("push error", [getattr(evidence, "push_error", None) or ""]),
@@ -114,7 +118,7 @@ class Inventory:
         return sorted(rows, key=lambda r: -r["size"])[:n]
 
 
-def take_inventory(hub: Any, space_id: str, *, evidence: Any = None, destination: Any = None,
+def take_inventory(hub: Hub, space_id: str, *, evidence: Evidence | None = None, destination: Any = None,
                    limit: int | None = None) -> Inventory:
     """Read everything planning needs about the Space's storage. Makes no changes.
 
@@ -189,7 +193,7 @@ def analyze(repo: Path, tip_blobs: set[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def describe_destination(hub: Any, destination: Any) -> dict[str, Any]:
+def describe_destination(hub: Hub, destination: Any) -> dict[str, Any]:
     """Whether the destination exists and is private (creating it later keeps the Space's privacy)."""
     out: dict[str, Any] = {"kind": destination.kind, "id": destination.repo_id}
     if destination.kind == "bucket":

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import difflib
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError
+from remedybot.core.progress import progress_bar
 from remedybot.hub import storage as hs
 from remedybot.remedy.storage.inventory import format_size
-from remedybot.remedy.storage.progress import progress_bar
 from remedybot.remedy.storage.selection import Destination
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
 
 MOUNT = "/data"
 SKIP_REFERENCES = ("README.md", ".gitattributes")
@@ -101,14 +104,14 @@ def code_references(files: dict[str, str], moves: list[dict[str, Any]], destinat
 
 
 # -- copy and verify -------------------------------------------------------------------------
-def create_destination(hub: Any, destination: Destination, *, private: bool) -> None:
+def create_destination(hub: Hub, destination: Destination, *, private: bool) -> None:
     if destination.kind == "bucket":
         hs.create_bucket(hub, destination.repo_id, private=private)
     else:
         hub.create_repo(destination.repo_id, repo_type=destination.kind, private=private, exist_ok=True)
 
 
-def copy_files(hub: Any, space_id: str, destination: Destination, files: list[dict[str, Any]], *,
+def copy_files(hub: Hub, space_id: str, destination: Destination, files: list[dict[str, Any]], *,
                revision: str, message: str) -> None:
     """Server-side copy of `files` (at `revision` of the Space) to the same paths in the destination.
 
@@ -137,7 +140,7 @@ def copy_files(hub: Any, space_id: str, destination: Destination, files: list[di
                            f"{str(exc).splitlines()[-1].strip()}.") from exc
 
 
-def missing_in_destination(hub: Any, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
+def missing_in_destination(hub: Hub, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
     """Paths the destination does not hold with the expected content (by its metadata)."""
     paths = [f["path"] for f in files]
     if destination.kind == "bucket":
@@ -148,7 +151,7 @@ def missing_in_destination(hub: Any, destination: Destination, files: list[dict[
     return [f["path"] for f in files if ((info.get(f["path"]) or {}).get("lfs") or {}).get("oid") != f["oid"]]
 
 
-def verify_files(hub: Any, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
+def verify_files(hub: Hub, destination: Destination, files: list[dict[str, Any]]) -> list[str]:
     """Stream every file back from the destination and hash it; returns what did not match (empty: all did)."""
     problems = []
     total = sum(f["size"] for f in files)
@@ -166,7 +169,7 @@ def verify_files(hub: Any, destination: Destination, files: list[dict[str, Any]]
 
 
 # -- the Space side -------------------------------------------------------------------------
-def commit_space(hub: Any, space_id: str, *, delete: list[str], readme: str | None, parent: str,
+def commit_space(hub: Hub, space_id: str, *, delete: list[str], readme: str | None, parent: str,
                  message: str, body: str, code: dict[str, str] | None = None) -> str:
     """One commit in the Space: drop the moved files, write the README when it changes and the code files
     repointed at the new location (repoint.py). Returns its sha.

@@ -25,19 +25,22 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError, RefusedError, refusal
+from remedybot.core.progress import progress_bar
 from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.backup import check_backup
-from remedybot.remedy.storage.progress import progress_bar
 from remedybot.remedy.storage.selection import is_recent
+
+if TYPE_CHECKING:
+    from remedybot.hub import Hub
 
 MARKER = "remedybot-rewrite.json"
 
 
-def referenced_now(hub: Any, space_id: str) -> tuple[set[str], list[str]]:
+def referenced_now(hub: Hub, space_id: str) -> tuple[set[str], list[str]]:
     """LFS oids referenced by the tip of every ref on the Hub now, and the reasons to stop (fail closed)."""
     refs = hs.list_refs(hub, space_id)
     reasons = [] if "refs/heads/main" in refs else ["the Space has no main branch to read"]
@@ -46,7 +49,7 @@ def referenced_now(hub: Any, space_id: str) -> tuple[set[str], list[str]]:
         files = hs.list_tree(hub, space_id, revision=sha)
         if not files:
             reasons.append(f"{ref} lists no files, so what it references cannot be told")
-        oids |= {(f.get("lfs") or {}).get("oid") for f in files if f.get("lfs")}
+        oids |= {str(f["lfs"]["oid"]) for f in files if (f.get("lfs") or {}).get("oid")}
     return oids, reasons
 
 
@@ -69,7 +72,7 @@ def purge_refusals(*, doomed: list[dict[str, Any]], live: dict[str, dict[str, An
     return reasons
 
 
-def purge(hub: Any, space_id: str, objects: list[dict[str, Any]], *, keep_recent_minutes: float, backup: Path,
+def purge(hub: Hub, space_id: str, objects: list[dict[str, Any]], *, keep_recent_minutes: float, backup: Path,
           unverified: list[str], calls: list[dict[str, Any]]) -> list[str]:
     """Permanently delete the approved LFS objects still stored; returns the oids deleted.
 
@@ -90,7 +93,7 @@ def purge(hub: Any, space_id: str, objects: list[dict[str, Any]], *, keep_recent
     return todo
 
 
-def squash(hub: Any, space_id: str, *, message: str, approved: list[dict[str, Any]], keep_recent_minutes: float,
+def squash(hub: Hub, space_id: str, *, message: str, approved: list[dict[str, Any]], keep_recent_minutes: float,
            backup: Path, unverified: list[str]) -> None:
     """super_squash main, after checking that it frees nothing the plan did not back up.
 
@@ -112,7 +115,7 @@ def squash(hub: Any, space_id: str, *, message: str, approved: list[dict[str, An
     hs.super_squash(hub, space_id, message)
 
 
-def rewrite(hub: Any, space_id: str, workdir: Path, *, strip_oids: list[str], strip_blobs: list[str]) -> dict[str, Any]:
+def rewrite(hub: Hub, space_id: str, workdir: Path, *, strip_oids: list[str], strip_blobs: list[str]) -> dict[str, Any]:
     """Rewrite history in a fresh mirror clone with git filter-repo; nothing is pushed. Returns the marker."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -169,7 +172,7 @@ def read_marker(workdir: Path) -> dict[str, Any] | None:
         return None
 
 
-def force_push(hub: Any, space_id: str, workdir: Path) -> dict[str, Any]:
+def force_push(hub: Hub, space_id: str, workdir: Path) -> dict[str, Any]:
     """Push the rewritten refs, each with --force-with-lease on the sha it was rewritten from.
 
     Raises:

@@ -1,4 +1,4 @@
-"""Progress bars for long storage steps (clone, analysis, backup, copy, verify, rewrite, push).
+"""Progress bars for long work: storage steps (clone, analysis, backup, copy, rewrite, push) and fleet scans.
 
 Drawn with rich on stderr, so stdout stays a clean result stream; off when
 stderr is not a terminal (tests, pipes, CI logs), where a bar is only noise.
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
@@ -38,6 +39,10 @@ class Bar:
     def label(self, text: str) -> None:
         self._progress.update(self._task, description=text)
 
+    def note(self, text: str) -> None:
+        """Show `text` after the bar (the item just finished)."""
+        self._progress.update(self._task, last=text)
+
 
 @contextmanager
 def progress_bar(description: str, total: float | None = None, *, in_bytes: bool = False) -> Iterator[Bar]:
@@ -51,3 +56,14 @@ def progress_bar(description: str, total: float | None = None, *, in_bytes: bool
     columns.append(TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         yield Bar(progress, progress.add_task(description, total=total))
+
+
+@contextmanager
+def count_bar(description: str, *, enabled: bool = True) -> Iterator[Bar]:
+    """A bar counting items (N/M) with the last item's name, erased when done (a fleet scan)."""
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.fields[last]}"), console=console, transient=True,
+                        disable=not (enabled and console.is_terminal))
+    with progress:
+        yield Bar(progress, progress.add_task(description, total=None, last=""))

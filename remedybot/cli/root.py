@@ -1,0 +1,42 @@
+"""The Typer app every command group adds its commands to, and the root options (--version, -v).
+
+Kept apart from app.py (which imports every group) so that the groups depend on
+this module and app.py on them, with no cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from remedybot import __version__
+from remedybot.core.errors import EXIT_CODE_HELP
+
+app = typer.Typer(
+    name="remedybot",
+    help="Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate.",
+    epilog=EXIT_CODE_HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"remedybot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Log developer detail to stderr."),
+) -> None:
+    """Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate."""
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
