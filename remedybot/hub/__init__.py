@@ -1,4 +1,4 @@
-"""Hub access: the only package that imports huggingface_hub and httpx2 (DESIGN.md, "Hub access").
+"""Hub access: the only package that imports huggingface_hub and httpx2 (docs/ARCHITECTURE.md, "hub").
 
     Hub                      client.py  Space calls (+ repos.py: commits, files, repos)
     log_tail                 logs.py    bounded tail of the build/run SSE log

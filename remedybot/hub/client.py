@@ -1,4 +1,4 @@
-"""`Hub`: the one object through which remedybot talks to the Hub (DESIGN.md, "Hub access").
+"""`Hub`: the one object through which remedybot talks to the Hub (docs/ARCHITECTURE.md, "hub").
 
 Space calls live here; repository calls in `repos.py`, the plumbing in `core.py`.
 Every method goes through the retry policy and the error translation, so callers
@@ -19,15 +19,15 @@ from typing import Any
 
 from huggingface_hub import SpaceInfo
 
-from remedybot.hub.repos import RepoCalls
 from remedybot.hub.status import fetch_status_page, status_url
+from remedybot.hub.storage import StorageCalls
 
 # Fields asked for when listing a fleet with runtimes; with `expand` the Hub returns only these.
 FLEET_FIELDS = ["author", "createdAt", "disabled", "lastModified", "private", "runtime", "sdk", "sha",
                 "subdomain"]
 
 
-class Hub(RepoCalls):
+class Hub(StorageCalls):
     """Hub access for one endpoint and token.
 
     Build it with `Hub()` (HF_ENDPOINT and the usual token sources) or

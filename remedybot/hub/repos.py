@@ -20,7 +20,7 @@ from huggingface_hub.errors import (
     RemoteEntryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.hf_api import LFSFileInfo
+from huggingface_hub.hf_api import Discussion, DiscussionWithDetails, LFSFileInfo
 
 if TYPE_CHECKING:
     from huggingface_hub import SpaceHardware
@@ -150,6 +150,18 @@ class RepoCalls(HubCore):
         items = self._paged(self._api_url(repo_id, repo_type, "lfs-files"), what="list the LFS files of",
                             repo_id=repo_id, repo_type=repo_type)
         return [LFSFileInfo(**item) for item in items]
+
+    def open_pull_requests(self, repo_id: str, repo_type: str = "space") -> list[Discussion]:
+        """The repo's open pull requests (drafts included)."""
+        return self._call(lambda: list(self.api.get_repo_discussions(repo_id, repo_type=repo_type,
+                                                                      discussion_type="pull_request",
+                                                                      discussion_status="open")),
+                          what="list the pull requests of", repo_id=repo_id, repo_type=repo_type)
+
+    def pull_request(self, repo_id: str, num: int, repo_type: str = "space") -> DiscussionWithDetails:
+        """One pull request with its status and merge commit."""
+        return self._call(lambda: self.api.get_discussion_details(repo_id, num, repo_type=repo_type),
+                          what=f"read pull request #{num} of", repo_id=repo_id, repo_type=repo_type)
 
     def repo_exists(self, repo_id: str, repo_type: str = "space") -> bool:
         """Whether the repo exists (a gated or disabled one does; someone else's private one does not)."""

@@ -1,4 +1,4 @@
-"""The one retry policy for every Hub call (DESIGN.md, "Hub access").
+"""The one retry policy for every Hub call (docs/ARCHITECTURE.md, "hub").
 
 What is retried is what can succeed on a second try: 408/429/500/502/503/504
 answers, connection failures, timeouts and connections reset mid-answer. Any

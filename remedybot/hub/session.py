@@ -1,7 +1,7 @@
 """The HTTP client every Hub call shares: timeouts, endpoint, token, bounded reads.
 
 huggingface_hub builds one shared `httpx2.Client` with `timeout=None`, so a
-stalled Hub would hang remedybot forever (hub-api.md §1). `install_client_factory`
+stalled Hub would hang remedybot forever. `install_client_factory`
 replaces that client once per process with the same settings plus timeouts.
 The endpoint is read from HF_ENDPOINT when a Hub is built, not when
 huggingface_hub was imported, so pointing remedybot at the sandbox works late.

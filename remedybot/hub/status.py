@@ -1,4 +1,4 @@
-"""The Hugging Face status page (Better Stack `index.json`, hub-api.md §8): fetch and summarise.
+"""The Hugging Face status page (Better Stack `index.json`): fetch and summarise.
 
 The page is a third-party host, so no Hub token is ever sent to it. Its shape
 is JSON:API: `data.attributes.aggregate_state`, and `included[]` entries of type

@@ -174,10 +174,7 @@ def commit_or_propose(s: Step, run: RunContext) -> Outcome:
 def _open_proposal(run: RunContext, space: str, title: str, files: dict[str, Any]) -> tuple[int, str] | None:
     """(number, url) of an open pull request with this title whose files equal ours, if there is one."""
     hub = run.hub
-    prs = hub._call(lambda: list(hub.api.get_repo_discussions(space, repo_type="space",
-                                                              discussion_type="pull_request",
-                                                              discussion_status="open")),
-                    what="list the pull requests of", repo_id=space)
+    prs = hub.open_pull_requests(space)
     for pr in prs:
         if pr.title != title:
             continue

@@ -52,10 +52,8 @@ def settle_proposals(plan: Plan, run: RunContext, progress: dict[str, Any]) -> A
         if record.get("status") != "proposed":
             continue
         data = record.get("data") or {}
-        num = data.get("pr_num")
-        details = run.call(f"GET /api/spaces/{space}/discussions/{num}", hub._call,
-                           lambda num=num: hub.api.get_discussion_details(space, num, repo_type="space"),
-                           what=f"read pull request #{num} of", repo_id=space)
+        num = int(data["pr_num"])
+        details = run.call(f"GET /api/spaces/{space}/discussions/{num}", hub.pull_request, space, num)
         if details.status in ("open", "draft"):
             run.audit.write("proposal-open", fingerprint=fp, space_id=space, step=number, **data)
             return proposed_result(plan, number, data, again=True)

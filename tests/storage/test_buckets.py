@@ -8,7 +8,6 @@ from huggingface_hub.errors import BucketNotFoundError
 
 from remedybot.core.errors import NotFoundError
 from remedybot.hub import Hub
-from remedybot.hub import storage as hs
 from remedybot.sandbox.routes_buckets import registry
 from remedybot.sandbox.server import Sandbox
 
@@ -38,28 +37,28 @@ def test_server_side_copy_into_a_bucket_with_huggingface_hub(api: HfApi, sandbox
 def test_bucket_bytes_outlive_the_space_objects(sandbox: Sandbox, api: HfApi) -> None:
     hub = Hub()
     files = head_lfs(api)
-    hs.create_bucket(hub, "demo/keep", private=False)
-    hs.create_bucket(hub, "demo/keep", private=False)  # exists: fine
-    failed = hs.bucket_copy(hub, "demo/keep", [{"path": f.path, "xetHash": f.xet_hash, "sourceRepoType": "space",
+    hub.create_bucket("demo/keep", private=False)
+    hub.create_bucket("demo/keep", private=False)  # exists: fine
+    failed = hub.bucket_copy("demo/keep", [{"path": f.path, "xetHash": f.xet_hash, "sourceRepoType": "space",
                                                 "sourceRepoId": SPACE} for f in files]
                             + [{"path": "x", "xetHash": "0" * 64, "sourceRepoType": "space", "sourceRepoId": SPACE}])
     assert failed == [{"path": "x", "error": "File not found in source repository"}]
-    hs.delete_lfs_objects(hub, SPACE, [f.lfs.sha256 for f in files])  # the Space's copies are gone now
-    info = hs.bucket_paths_info(hub, "demo/keep", [f.path for f in files])
+    hub.delete_lfs_objects(SPACE, [f.lfs.sha256 for f in files])  # the Space's copies are gone now
+    info = hub.bucket_paths_info("demo/keep", [f.path for f in files])
     for f in files:
-        digest, size = hs.stream_sha256(hub, hs.bucket_resolve_url(hub, "demo/keep", f.path), what="read",
+        digest, size = hub.stream_sha256(hub.bucket_resolve_url("demo/keep", f.path), what="read",
                                         repo_id="demo/keep", repo_type="bucket")
         assert (digest, size) == (f.lfs.sha256, f.size) and info[f.path]["xetHash"] == f.xet_hash
-    assert hs.bucket_info(hub, "demo/none") is None
+    assert hub.bucket_info("demo/none") is None
     with pytest.raises(NotFoundError):
-        hs.bucket_paths_info(hub, "demo/none", ["a"])
+        hub.bucket_paths_info("demo/none", ["a"])
 
 
 def test_volumes_are_recorded_and_checked(sandbox: Sandbox) -> None:
     hub = Hub()
-    hs.create_bucket(hub, "demo/mount", private=False)
+    hub.create_bucket("demo/mount", private=False)
     volumes = [{"type": "bucket", "source": "demo/mount", "mountPath": "/data", "readOnly": False}]
-    hs.set_space_volumes(hub, SPACE, volumes)
+    hub.set_space_volumes(SPACE, volumes)
     assert registry(sandbox.state).volumes[SPACE] == volumes
     with pytest.raises(NotFoundError):
-        hs.set_space_volumes(hub, SPACE, [{"type": "bucket", "source": "demo/absent", "mountPath": "/data"}])
+        hub.set_space_volumes(SPACE, [{"type": "bucket", "source": "demo/absent", "mountPath": "/data"}])

@@ -7,7 +7,6 @@ import io
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from remedybot.hub import Hub
-from remedybot.hub import storage as hs
 from remedybot.remedy.storage.move import (
     code_references,
     copy_files,
@@ -63,7 +62,7 @@ def test_copy_then_verify_by_sha256_catches_a_wrong_copy(sandbox: Sandbox, api: 
     hub = Hub()
     space = "demo/repo-too-large"
     files = [{"path": f["path"], "oid": f["lfs"]["oid"], "size": f["size"], "xet_hash": f["xetHash"]}
-             for f in hs.list_tree(hub, space) if f.get("lfs")]
+             for f in hub.list_tree(space) if f.get("lfs")]
     dest = Destination("dataset", "demo/weights")
     create_destination(hub, dest, private=True)
     assert missing_in_destination(hub, dest, files) == [f["path"] for f in files]

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError
 from remedybot.core.progress import progress_bar
-from remedybot.hub import storage as hs
 from remedybot.remedy.audit import state_home
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.inventory import format_size
@@ -67,14 +66,14 @@ def make_backup(hub: Hub, space_id: str, store: list[dict[str, Any]], root: Path
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    mirror = gitio.mirror_clone(hs.web_url(hub, space_id, "space"), partial / "mirror.git", token=hub.token,
+    mirror = gitio.mirror_clone(hub.web_url(space_id, "space"), partial / "mirror.git", token=hub.token,
                                 what=f"Space '{space_id}' for the backup")
     bundle = partial / "repo.bundle"
     gitio.run_git(["bundle", "create", str(bundle), "--all"], cwd=mirror, what="write the git bundle")
     gitio.run_git(["bundle", "verify", str(bundle)], cwd=mirror, what="verify the git bundle")
     refs = gitio.refs(mirror)
     shutil.rmtree(mirror)
-    listing = hs.list_lfs_objects(hub, space_id)
+    listing = hub.list_lfs_objects(space_id)
     wanted = {o["oid"] for o in store}
     total = sum(int(o["size"]) for o in listing if o["fileOid"] in wanted)
     with progress_bar(f"Backing up {len(wanted)} LFS objects ({format_size(total)})", total, in_bytes=True) as bar:
@@ -102,8 +101,8 @@ def make_backup(hub: Hub, space_id: str, store: list[dict[str, Any]], root: Path
 
 def _download(hub: Hub, space_id: str, oid: str, size: int, target: Path, advance: Any) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    href, headers = hs.lfs_download_action(hub, space_id, "space", oid, size)
-    digest, got = hs.stream_sha256(hub, href, what=f"back up LFS object {oid[:12]} of", repo_id=space_id,
+    href, headers = hub.lfs_download_action(space_id, "space", oid, size)
+    digest, got = hub.stream_sha256(href, what=f"back up LFS object {oid[:12]} of", repo_id=space_id,
                                    sink=target, progress=advance, headers=headers)
     if digest != oid or got != size:
         target.unlink(missing_ok=True)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import NotFoundError
 from remedybot.core.progress import progress_bar
-from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
 
 if TYPE_CHECKING:
@@ -135,14 +134,14 @@ def take_inventory(hub: Hub, space_id: str, *, evidence: Evidence | None = None,
     sha = info["sha"]
     lfs = [{"oid": o["fileOid"], "size": int(o["size"]), "filename": o.get("filename") or "",
             "pushed_at": o.get("pushedAt"), "xet_hash": o.get("xetHash")}
-           for o in hs.list_lfs_objects(hub, space_id)]
+           for o in hub.list_lfs_objects(space_id)]
     head = [{"path": f["path"], "size": int(f.get("size") or 0), "blob_id": f.get("oid"),
              "lfs_oid": (f.get("lfs") or {}).get("oid"), "xet_hash": f.get("xetHash")}
-            for f in hs.list_tree(hub, space_id, revision=sha)]
+            for f in hub.list_tree(space_id, revision=sha)]
     inventory = Inventory(space_id=space_id, sha=sha, used_storage=info.get("usedStorage"), limit=limit_value,
                           limit_source=source, private=bool(info.get("private")), lfs=lfs, head=head, ref_oids={})
     with tempfile.TemporaryDirectory(prefix="remedybot-inventory-") as tmp:
-        repo = gitio.mirror_clone(hs.web_url(hub, space_id, "space"), Path(tmp) / "mirror.git",
+        repo = gitio.mirror_clone(hub.web_url(space_id, "space"), Path(tmp) / "mirror.git",
                                   token=hub.token, what=f"Space '{space_id}'")
         _read_clone(inventory, repo)
     if destination is not None:
@@ -197,10 +196,10 @@ def describe_destination(hub: Hub, destination: Any) -> dict[str, Any]:
     """Whether the destination exists and is private (creating it later keeps the Space's privacy)."""
     out: dict[str, Any] = {"kind": destination.kind, "id": destination.repo_id}
     if destination.kind == "bucket":
-        data = hs.bucket_info(hub, destination.repo_id)
+        data = hub.bucket_info(destination.repo_id)
     else:
         try:
-            data = hs.get_json(hub, f"{hub.endpoint}/api/{destination.kind}s/{destination.repo_id}",
+            data = hub.get_json(f"{hub.endpoint}/api/{destination.kind}s/{destination.repo_id}",
                                 what="read", repo_id=destination.repo_id, repo_type=destination.kind)
         except NotFoundError:
             data = None

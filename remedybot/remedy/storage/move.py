@@ -2,9 +2,9 @@
 
 The copy never downloads and re-uploads: into a model or dataset repo it is a
 commit of `CommitOperationCopy` (the Hub duplicates the LFS/Xet objects through
-`lfs-files/duplicate`), into a bucket a `copyFile` batch by Xet hash (hub-api.md
-§4, §6, §11). The proof is not the Hub's word: every copied file is streamed back
-from the destination and hashed; only a matching sha256 counts as verified.
+`lfs-files/duplicate`), into a bucket a `copyFile` batch by Xet hash. The proof is
+not the Hub's word: every copied file is streamed back from the destination and
+hashed; only a matching sha256 counts as verified.
 
 How the app finds the files afterwards (`access`):
 - `preload`: `preload_from_hub` in the README front matter (public model repos only;
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError
 from remedybot.core.progress import progress_bar
-from remedybot.hub import storage as hs
 from remedybot.remedy.storage.inventory import format_size
 from remedybot.remedy.storage.selection import Destination
 
@@ -106,7 +105,7 @@ def code_references(files: dict[str, str], moves: list[dict[str, Any]], destinat
 # -- copy and verify -------------------------------------------------------------------------
 def create_destination(hub: Hub, destination: Destination, *, private: bool) -> None:
     if destination.kind == "bucket":
-        hs.create_bucket(hub, destination.repo_id, private=private)
+        hub.create_bucket(destination.repo_id, private=private)
     else:
         hub.create_repo(destination.repo_id, repo_type=destination.kind, private=private, exist_ok=True)
 
@@ -124,7 +123,7 @@ def copy_files(hub: Hub, space_id: str, destination: Destination, files: list[di
     total = sum(f["size"] for f in files)
     with progress_bar(f"Copying {len(files)} files ({format_size(total)}) to {destination.label}"):
         if destination.kind == "bucket":
-            failed = hs.bucket_copy(hub, destination.repo_id, [
+            failed = hub.bucket_copy(destination.repo_id, [
                 {"path": f["path"], "xetHash": f["xet_hash"], "sourceRepoType": "space", "sourceRepoId": space_id}
                 for f in files])
             if failed:
@@ -144,10 +143,10 @@ def missing_in_destination(hub: Hub, destination: Destination, files: list[dict[
     """Paths the destination does not hold with the expected content (by its metadata)."""
     paths = [f["path"] for f in files]
     if destination.kind == "bucket":
-        info = hs.bucket_paths_info(hub, destination.repo_id, paths)
+        info = hub.bucket_paths_info(destination.repo_id, paths)
         return [f["path"] for f in files if (info.get(f["path"]) or {}).get("xetHash") != f["xet_hash"]
                 or int((info.get(f["path"]) or {}).get("size", -1)) != f["size"]]
-    info = hs.paths_info(hub, destination.repo_id, paths, repo_type=destination.kind)
+    info = hub.paths_info(destination.repo_id, paths, repo_type=destination.kind)
     return [f["path"] for f in files if ((info.get(f["path"]) or {}).get("lfs") or {}).get("oid") != f["oid"]]
 
 
@@ -158,9 +157,9 @@ def verify_files(hub: Hub, destination: Destination, files: list[dict[str, Any]]
     with progress_bar(f"Verifying {len(files)} files in {destination.label} (sha256)", total,
                       in_bytes=True) as bar:
         for f in files:
-            url = hs.bucket_resolve_url(hub, destination.repo_id, f["path"]) if destination.kind == "bucket" \
-                else hs.resolve_url(hub, destination.repo_id, destination.kind, f["path"])
-            digest, size = hs.stream_sha256(hub, url, what=f"download '{f['path']}' from", repo_id=destination.repo_id,
+            url = hub.bucket_resolve_url(destination.repo_id, f["path"]) if destination.kind == "bucket" \
+                else hub.resolve_url(destination.repo_id, destination.kind, f["path"])
+            digest, size = hub.stream_sha256(url, what=f"download '{f['path']}' from", repo_id=destination.repo_id,
                                             repo_type=destination.kind, progress=bar.advance)
             if digest != f["oid"] or size != f["size"]:
                 problems.append(f"{f['path']}: sha256 {digest[:12]} ({size} bytes), expected {f['oid'][:12]} "

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import HubError, RefusedError, refusal
 from remedybot.core.progress import progress_bar
-from remedybot.hub import storage as hs
 from remedybot.remedy.storage import gitio
 from remedybot.remedy.storage.backup import check_backup
 from remedybot.remedy.storage.selection import is_recent
@@ -42,11 +41,11 @@ MARKER = "remedybot-rewrite.json"
 
 def referenced_now(hub: Hub, space_id: str) -> tuple[set[str], list[str]]:
     """LFS oids referenced by the tip of every ref on the Hub now, and the reasons to stop (fail closed)."""
-    refs = hs.list_refs(hub, space_id)
+    refs = hub.list_refs(space_id)
     reasons = [] if "refs/heads/main" in refs else ["the Space has no main branch to read"]
     oids: set[str] = set()
     for ref, sha in sorted(refs.items()):
-        files = hs.list_tree(hub, space_id, revision=sha)
+        files = hub.list_tree(space_id, revision=sha)
         if not files:
             reasons.append(f"{ref} lists no files, so what it references cannot be told")
         oids |= {str(f["lfs"]["oid"]) for f in files if (f.get("lfs") or {}).get("oid")}
@@ -80,7 +79,7 @@ def purge(hub: Hub, space_id: str, objects: list[dict[str, Any]], *, keep_recent
         RefusedError: a guard failed; nothing was deleted. Re-plan.
     """
     referenced, listing_reasons = referenced_now(hub, space_id)
-    live = {o["fileOid"]: o for o in hs.list_lfs_objects(hub, space_id)}
+    live = {o["fileOid"]: o for o in hub.list_lfs_objects(space_id)}
     reasons = purge_refusals(doomed=objects, live=live, referenced=referenced, listing_reasons=listing_reasons,
                              keep_recent_minutes=keep_recent_minutes, backup=backup, unverified=unverified,
                              now=datetime.now(UTC))
@@ -89,7 +88,7 @@ def purge(hub: Hub, space_id: str, objects: list[dict[str, Any]], *, keep_recent
     todo = [o["oid"] for o in objects if o["oid"] in live]
     if todo:
         calls.append({"call": f"POST /api/spaces/{space_id}/lfs-files/batch", "deletions": todo})
-        hs.delete_lfs_objects(hub, space_id, todo)
+        hub.delete_lfs_objects(space_id, todo)
     return todo
 
 
@@ -101,7 +100,7 @@ def squash(hub: Hub, space_id: str, *, message: str, approved: list[dict[str, An
     objects this plan approved (backed up and not recent).
     """
     referenced, listing_reasons = referenced_now(hub, space_id)
-    live = {o["fileOid"]: o for o in hs.list_lfs_objects(hub, space_id)}
+    live = {o["fileOid"]: o for o in hub.list_lfs_objects(space_id)}
     approved_oids = {o["oid"] for o in approved}
     freed = [{"oid": oid, "filename": o.get("filename") or ""} for oid, o in live.items() if oid not in referenced]
     reasons = purge_refusals(doomed=freed, live=live, referenced=referenced, listing_reasons=listing_reasons,
@@ -112,14 +111,14 @@ def squash(hub: Hub, space_id: str, *, message: str, approved: list[dict[str, An
         reasons.append("the squash would also free objects this plan did not approve: " + ", ".join(stray[:5]))
     if reasons:
         raise _refuse(f"squash the history of '{space_id}'", reasons, space_id)
-    hs.super_squash(hub, space_id, message)
+    hub.super_squash(space_id, message)
 
 
 def rewrite(hub: Hub, space_id: str, workdir: Path, *, strip_oids: list[str], strip_blobs: list[str]) -> dict[str, Any]:
     """Rewrite history in a fresh mirror clone with git filter-repo; nothing is pushed. Returns the marker."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    repo = gitio.mirror_clone(hs.web_url(hub, space_id, "space"), workdir / "rewrite.git", token=hub.token,
+    repo = gitio.mirror_clone(hub.web_url(space_id, "space"), workdir / "rewrite.git", token=hub.token,
                               what=f"Space '{space_id}' for the rewrite")
     before = gitio.refs(repo)
     ids = strip_history(repo, strip_oids=strip_oids, strip_blobs=strip_blobs, label=f"'{space_id}'")
@@ -188,7 +187,7 @@ def force_push(hub: Hub, space_id: str, workdir: Path) -> dict[str, Any]:
     args = ["push", "--porcelain"]
     for ref, change in sorted(marker["refs"].items()):
         args.append(f"--force-with-lease={ref}:{change['old'] or ''}")
-    args.append(hs.web_url(hub, space_id, "space"))
+    args.append(hub.web_url(space_id, "space"))
     args += [f"{ref}:{ref}" for ref in sorted(marker["refs"])]  # no "+": it would override the lease
     with progress_bar(f"Force-pushing rewritten history to '{space_id}'"):
         gitio.run_git(args, cwd=workdir / "rewrite.git", env=gitio.git_env(hub.token),

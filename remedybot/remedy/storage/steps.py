@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from remedybot.core.errors import HubError, NotFoundError, refusal
-from remedybot.hub import storage as hs
 from remedybot.model.plan import Step
 from remedybot.remedy.audit import state_home
 from remedybot.remedy.playbook import Outcome, RunContext
@@ -108,7 +107,7 @@ def _commit(s: Step, run: RunContext) -> Outcome:
                       + ", ".join(unverified[:5]), f"Nothing was deleted. Re-run 'remedybot apply' to copy and verify "
                                                    f"them, or 'remedybot fix {space} --dry-run' for a new plan")
     if s.params["volumes"]:
-        run.call(f"PUT /api/spaces/{space}/volumes", hs.set_space_volumes, run.hub, space, s.params["volumes"])
+        run.call(f"PUT /api/spaces/{space}/volumes", run.hub.set_space_volumes, space, s.params["volumes"])
     sha = run.call(f"POST /api/spaces/{space}/commit/main", move.commit_space, run.hub, space,
                    delete=s.params["delete"], readme=s.params["readme"], code=s.params.get("code"),
                    parent=s.params["parent"],
@@ -143,7 +142,7 @@ def _push(s: Step, run: RunContext) -> Outcome:
 
 def _rebuild(s: Step, run: RunContext) -> Outcome:
     space, before, limit = run.plan.space_id, s.params["before"], s.params["limit"]
-    used = run.call(f"GET /api/spaces/{space}?expand=usedStorage", hs.used_storage, run.hub, space)
+    used = run.call(f"GET /api/spaces/{space}?expand=usedStorage", run.hub.used_storage, space)
     figures = f"usedStorage {format_size(before)} -> {format_size(used)} (limit {format_size(limit)})"
     run.note(f"'{space}': {figures}")
     data = {"used_before": before, "used_after": used, "limit": limit}
@@ -176,12 +175,12 @@ def _copy_done(s: Step, run: RunContext) -> bool:
 
 
 def _purge_done(s: Step, run: RunContext) -> bool:
-    live = {o["fileOid"] for o in hs.list_lfs_objects(run.hub, run.plan.space_id)}
+    live = {o["fileOid"] for o in run.hub.list_lfs_objects(run.plan.space_id)}
     return not live & {o["oid"] for o in s.params["objects"]}
 
 
 def _commit_done(s: Step, run: RunContext) -> bool:
-    head = {f["path"] for f in hs.list_tree(run.hub, run.plan.space_id)}
+    head = {f["path"] for f in run.hub.list_tree(run.plan.space_id)}
     if not head or head & set(s.params["delete"]):
         return False
     expected = {**({"README.md": s.params["readme"]} if s.params["readme"] is not None else {}),
@@ -196,13 +195,13 @@ def _squash_done(s: Step, run: RunContext) -> bool:
 
 def _rewrite_done(s: Step, run: RunContext) -> bool:
     marker = read_marker(_workdir(run))
-    main = hs.list_refs(run.hub, run.plan.space_id).get("refs/heads/main")
+    main = run.hub.list_refs(run.plan.space_id).get("refs/heads/main")
     return marker is not None and main in (marker["based_on"], marker["new_head"])
 
 
 def _push_done(s: Step, run: RunContext) -> bool:
     marker = read_marker(_workdir(run))
-    return marker is not None and hs.list_refs(run.hub, run.plan.space_id).get("refs/heads/main") == \
+    return marker is not None and run.hub.list_refs(run.plan.space_id).get("refs/heads/main") == \
         marker["new_head"]
 
 
