@@ -1,45 +1,44 @@
-"""The playbook registry: one explicit line per playbook (CONTRIBUTING.md, "Adding a playbook").
+"""The playbook registry: one line per playbook (CONTRIBUTING.md, "Adding a playbook").
 
-A duplicate id or a failed import stops start-up here; a broken playbook never
-silently disappears. mypy checks each PLAYBOOK against the typed contract.
+Each name is a module of this package that ends with `PLAYBOOK = Playbook(...)`
+(mypy checks that value against the typed contract in its own module). A missing
+module, a `PLAYBOOK` that is not a Playbook, an id that is not the module's name,
+or two playbooks with one id stop start-up here: a broken playbook never silently
+disappears. The order here is only for reading; plans order steps by `order`.
 """
 
 from __future__ import annotations
 
-from remedybot.playbooks import (
-    apt_package_fix,
-    config_fix,
-    dependency_fix,
-    duplicate,
-    escalate,
-    factory_rebuild,
-    gather_evidence,
-    hardware_switch,
-    history_slim,
-    noop_commit,
-    port_fix,
-    restart,
-    startup_fix,
-    watch_status,
-)
+from importlib import import_module
+
 from remedybot.remedy.playbook import Playbook, Registry, build_registry
 
-# One line per playbook; the order here is only for reading (plans order steps by each playbook's `order`).
-PLAYBOOKS: list[Playbook] = [
-    watch_status.PLAYBOOK,
-    gather_evidence.PLAYBOOK,
-    restart.PLAYBOOK,
-    factory_rebuild.PLAYBOOK,
-    noop_commit.PLAYBOOK,
-    dependency_fix.PLAYBOOK,
-    apt_package_fix.PLAYBOOK,
-    port_fix.PLAYBOOK,
-    startup_fix.PLAYBOOK,
-    config_fix.PLAYBOOK,
-    hardware_switch.PLAYBOOK,
-    duplicate.PLAYBOOK,
-    history_slim.PLAYBOOK,
-    escalate.PLAYBOOK,
-]
+NAMES = (
+    "watch_status",
+    "gather_evidence",
+    "restart",
+    "factory_rebuild",
+    "noop_commit",
+    "dependency_fix",
+    "apt_package_fix",
+    "port_fix",
+    "startup_fix",
+    "config_fix",
+    "hardware_switch",
+    "duplicate",
+    "history_slim",
+    "escalate",
+)
 
+
+def _load(name: str) -> Playbook:
+    playbook = getattr(import_module(f"{__name__}.{name}"), "PLAYBOOK", None)
+    if not isinstance(playbook, Playbook):
+        raise RuntimeError(f"playbook module {name} has no PLAYBOOK = Playbook(...)")
+    if playbook.id != name:
+        raise RuntimeError(f"playbook module {name} declares the id {playbook.id!r}; it must be its module name")
+    return playbook
+
+
+PLAYBOOKS: list[Playbook] = [_load(name) for name in NAMES]
 REGISTRY: Registry = build_registry(PLAYBOOKS)
