@@ -4,6 +4,9 @@ It starts the embedded sandbox (nothing leaves 127.0.0.1), points remedybot
 at it through the same environment variables a user would set for the real
 Hub, and runs the real `remedybot` commands one after another, showing each
 command line and its output.
+
+Engine modules are imported inside each command, never at module level: `remedybot --help` must not
+load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 """
 
 from __future__ import annotations

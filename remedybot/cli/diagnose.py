@@ -1,4 +1,8 @@
-"""`remedybot diagnose`: collect evidence, classify, print the diagnosis."""
+"""`remedybot diagnose`: collect evidence, classify, print the diagnosis.
+
+Engine modules are imported inside each command, never at module level: `remedybot --help` must not
+load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`remedybot sandbox serve` and `remedybot demo`: the embedded sandbox Hub."""
+"""`remedybot sandbox serve` and `remedybot demo`: the embedded sandbox Hub.
+
+Engine modules are imported inside each command, never at module level: `remedybot --help` must not
+load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
+"""
 
 from __future__ import annotations
 
