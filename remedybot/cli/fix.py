@@ -19,7 +19,6 @@ from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError, refusal
 from remedybot.model.space_id import parse_space_id
-from remedybot.remedy.events import to_terminal
 
 if TYPE_CHECKING:
     from remedybot.model.plan import Plan, Step
@@ -129,6 +128,7 @@ def fix_run(
             output.hint(f"nothing was changed. Save the plan with 'remedybot fix {space_id} --dry-run --out plan.json'")
         raise typer.Exit(int(ExitCode.OK))
     from remedybot.remedy.apply import apply_plan
+    from remedybot.remedy.events import to_terminal
 
     audit, ledger = _engine(audit_log)
     if propose and out is None:  # `apply` of the saved plan follows the pull request later
@@ -185,6 +185,7 @@ def apply_run(
     from remedybot.model.plan import Plan
     from remedybot.playbooks import REGISTRY
     from remedybot.remedy.apply import apply_plan
+    from remedybot.remedy.events import to_terminal
     from remedybot.remedy.gates import approved_gate
 
     plan = Plan.load(plan_file)
