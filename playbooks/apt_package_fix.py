@@ -21,6 +21,7 @@ from remedybot.remedy.commit import (
     advice,
     apply_step,
     current_files,
+    file_fix_risk,
     file_step,
     gather_sources,
     step_done,
@@ -92,5 +93,5 @@ def plan(ctx: PlanContext) -> list[Step]:
                        f"Debian {names.table('debian_packages')['release']}.")]
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.APT_PACKAGE}), order=ORDER_FILE_FIX, params=FileFixParams,
-                    gather=gather_sources, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=file_fix_risk, branches=frozenset({Branch.APT_PACKAGE}), order=ORDER_FILE_FIX,
+                    params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

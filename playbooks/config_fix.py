@@ -31,6 +31,7 @@ from remedybot.remedy.commit import (
     advice,
     apply_step,
     current_files,
+    file_fix_risk,
     file_step,
     gather_sources,
     step_done,
@@ -146,5 +147,5 @@ def _new_front_matter(ctx: PlanContext, files: dict[str, str | None]) -> Step:
                      "the Space (\"Missing configuration in README\").")
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.CONFIG_ERROR}), order=ORDER_FILE_FIX, params=FileFixParams,
-                    gather=gather_sources, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=file_fix_risk, branches=frozenset({Branch.CONFIG_ERROR}), order=ORDER_FILE_FIX,
+                    params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -26,6 +26,7 @@ from remedybot.remedy.commit import (
     advice,
     apply_step,
     current_files,
+    file_fix_risk,
     file_step,
     gather_sources,
     step_done,
@@ -156,5 +157,5 @@ def _minor(version: str) -> int:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 10
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.DEPENDENCY}), order=ORDER_FILE_FIX, params=FileFixParams,
-                    gather=gather_sources, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=file_fix_risk, branches=frozenset({Branch.DEPENDENCY}), order=ORDER_FILE_FIX,
+                    params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -12,9 +12,18 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from remedybot.core.errors import UsageError
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_DUPLICATE, GatherContext, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import (
+    ORDER_DUPLICATE,
+    GatherContext,
+    Outcome,
+    PlanContext,
+    Playbook,
+    RunContext,
+    always,
+    step,
+)
 
 ID = "duplicate"
 CANDIDATES = 10  # free-name probes: OWNER/SPACE-2 ... OWNER/SPACE-11
@@ -96,5 +105,6 @@ def verify_target(s: Step) -> str:
     return s.params["to"]
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_DUPLICATE, params=DuplicateParams,
-                    gather=gather, plan=plan, apply=apply, done=done, verify_target=verify_target)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.DISRUPTIVE), branches=frozenset({Branch.WEDGED_SPACE}),
+                    order=ORDER_DUPLICATE, params=DuplicateParams, gather=gather, plan=plan, apply=apply, done=done,
+                    verify_target=verify_target)

@@ -7,9 +7,9 @@ a policy block it is the whole plan: remedybot never works around a block.
 
 from __future__ import annotations
 
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_ESCALATE, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_ESCALATE, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "escalate"
 
@@ -35,4 +35,5 @@ def apply(s: Step, run: RunContext) -> Outcome:
                    data={"report": f"remedybot report {run.plan.space_id}"})
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset(Branch) - {Branch.HEALTHY}, order=ORDER_ESCALATE, plan=plan, apply=apply)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.READ_ONLY), branches=frozenset(Branch) - {Branch.HEALTHY},
+                    order=ORDER_ESCALATE, plan=plan, apply=apply)

@@ -8,9 +8,9 @@ builds on a struggling builder.
 
 from __future__ import annotations
 
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_FACTORY, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_FACTORY, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "factory_rebuild"
 
@@ -42,5 +42,5 @@ def done(s: Step, run: RunContext) -> bool:
                for e in run.ledger.entries(run.plan.space_id, ID))
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_FACTORY, plan=plan, apply=apply,
-                    preflight=preflight, done=done)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.DISRUPTIVE), branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_FACTORY,
+                    plan=plan, apply=apply, preflight=preflight, done=done)

@@ -11,9 +11,9 @@ import json
 
 from remedybot.core.redact import redact_data
 from remedybot.hub import log_tail
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "gather_evidence"
 LINES = 5000
@@ -39,5 +39,5 @@ def apply(s: Step, run: RunContext) -> Outcome:
                    data={"path": str(path)})
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.UNKNOWN, Branch.STARTUP_CRASH}), order=ORDER_WAIT + 1, plan=plan,
-                    apply=apply)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.READ_ONLY), branches=frozenset({Branch.UNKNOWN, Branch.STARTUP_CRASH}),
+                    order=ORDER_WAIT + 1, plan=plan, apply=apply)

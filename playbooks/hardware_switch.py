@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
 from remedybot.remedy.playbook import ORDER_HARDWARE, GatherContext, Outcome, PlanContext, Playbook, RunContext, step
 
@@ -31,6 +31,11 @@ class HardwareParams(BaseModel):
     flavor: str | None = None
     previous: str | None = None
     cost_per_hour: float | None = None
+
+
+def risk_of(s: Step) -> Risk:
+    """Requesting a flavor restarts the Space (disruptive); the step without one only reports."""
+    return Risk.DISRUPTIVE if HardwareParams.model_validate(s.params).flavor else Risk.READ_ONLY
 
 
 def gather(ctx: GatherContext) -> None:
@@ -130,5 +135,5 @@ def done(s: Step, run: RunContext) -> bool:
     return requested == s.params["flavor"]
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.CAPACITY, Branch.RESOURCE_LIMIT}), order=ORDER_HARDWARE,
-                    params=HardwareParams, gather=gather, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=risk_of, branches=frozenset({Branch.CAPACITY, Branch.RESOURCE_LIMIT}),
+                    order=ORDER_HARDWARE, params=HardwareParams, gather=gather, plan=plan, apply=apply, done=done)

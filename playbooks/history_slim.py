@@ -17,7 +17,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from remedybot.core.errors import UsageError
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
 from remedybot.remedy.playbook import ORDER_STORAGE, GatherContext, Outcome, PlanContext, Playbook, RunContext
 from remedybot.remedy.storage.inventory import parse_size, take_inventory
@@ -42,6 +42,16 @@ class StorageParams(BaseModel):
         if value not in OPS:  # the operations remedybot/remedy/storage/steps.py implements
             raise ValueError(f"unknown storage operation {value!r}")
         return value
+
+
+RISKS = {"report": Risk.READ_ONLY, "verify": Risk.READ_ONLY, "backup": Risk.SAFE, "copy": Risk.SAFE,
+         "rebuild": Risk.SAFE, "rewrite": Risk.SAFE, "commit": Risk.DISRUPTIVE, "squash": Risk.DESTRUCTIVE,
+         "push": Risk.DESTRUCTIVE, "purge": Risk.DESTRUCTIVE}  # rewrite works on a local mirror only
+
+
+def risk_of(s: Step) -> Risk:
+    """Each storage operation's risk: deleting objects and replacing history are destructive."""
+    return RISKS[StorageParams.model_validate(s.params).op]
 
 
 def gather(ctx: GatherContext) -> None:
@@ -81,5 +91,5 @@ def done(s: Step, run: RunContext) -> bool:
     return bool(check and check(s, run))
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.REPO_TOO_LARGE}), order=ORDER_STORAGE, params=StorageParams,
-                    gather=gather, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=risk_of, branches=frozenset({Branch.REPO_TOO_LARGE}), order=ORDER_STORAGE,
+                    params=StorageParams, gather=gather, plan=plan, apply=apply, done=done)

@@ -14,9 +14,9 @@ import tempfile
 from typing import Any
 
 from remedybot.core.errors import HubError
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_NOOP, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_NOOP, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "noop_commit"
 TITLE = "remedybot: empty commit to trigger a rebuild"
@@ -80,5 +80,5 @@ def done(s: Step, run: RunContext) -> bool:
         run.plan.fingerprint[:12] in (commits[0].get("message") or "")
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_NOOP, plan=plan, apply=apply,
-                    done=done)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.DISRUPTIVE), branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_NOOP,
+                    plan=plan, apply=apply, done=done)

@@ -20,6 +20,7 @@ from remedybot.remedy.commit import (
     advice,
     apply_step,
     current_files,
+    file_fix_risk,
     file_step,
     gather_sources,
     step_done,
@@ -109,5 +110,5 @@ def _bind_all(ctx: PlanContext, sdk: str, host: str) -> Step:
     raise EditError(f"neither the Dockerfile nor the code sets the {host} bind in a way remedybot can edit")
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.PORT_MISMATCH}), order=ORDER_FILE_FIX, params=FileFixParams,
-                    gather=gather_sources, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=file_fix_risk, branches=frozenset({Branch.PORT_MISMATCH}), order=ORDER_FILE_FIX,
+                    params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

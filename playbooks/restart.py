@@ -6,9 +6,9 @@ platform blip). It cannot clear a wedged builder: that needs factory_rebuild.
 
 from __future__ import annotations
 
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_RESTART, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_RESTART, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "restart"
 
@@ -31,5 +31,6 @@ def done(s: Step, run: RunContext) -> bool:
                for e in run.ledger.entries(run.plan.space_id, ID))
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.WEDGED_SPACE, Branch.CAPACITY, Branch.STARTUP_CRASH}),
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.SAFE),
+                    branches=frozenset({Branch.WEDGED_SPACE, Branch.CAPACITY, Branch.STARTUP_CRASH}),
                     order=ORDER_RESTART, plan=plan, apply=apply, done=done)

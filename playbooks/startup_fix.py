@@ -27,6 +27,7 @@ from remedybot.remedy.commit import (
     advice,
     apply_step,
     current_files,
+    file_fix_risk,
     file_step,
     gather_sources,
     step_done,
@@ -98,5 +99,5 @@ def plan(ctx: PlanContext) -> list[Step]:
     return steps
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.UNHEALTHY_STARTUP}), order=ORDER_FILE_FIX, params=FileFixParams,
-                    gather=gather_sources, plan=plan, apply=apply, done=done)
+PLAYBOOK = Playbook(id=ID, risk=file_fix_risk, branches=frozenset({Branch.UNHEALTHY_STARTUP}), order=ORDER_FILE_FIX,
+                    params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

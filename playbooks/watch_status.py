@@ -13,9 +13,9 @@ import time
 
 from remedybot.hub import aggregate_state
 from remedybot.hub.status import status_url
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
-from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, step
+from remedybot.remedy.playbook import ORDER_WAIT, Outcome, PlanContext, Playbook, RunContext, always, step
 
 ID = "watch_status"
 
@@ -49,4 +49,5 @@ def apply(s: Step, run: RunContext) -> Outcome:
                    data={"status": state})
 
 
-PLAYBOOK = Playbook(id=ID, branches=frozenset({Branch.PLATFORM_INCIDENT}), order=ORDER_WAIT, plan=plan, apply=apply)
+PLAYBOOK = Playbook(id=ID, risk=always(Risk.READ_ONLY), branches=frozenset({Branch.PLATFORM_INCIDENT}),
+                    order=ORDER_WAIT, plan=plan, apply=apply)

@@ -150,9 +150,10 @@ def plan_approve(
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
     from remedybot.model.plan import Approval, Plan
+    from remedybot.remedy.keys import plan_key
 
     plan = Plan.load(plan_file)
-    if plan.compute_fingerprint() != plan.fingerprint:
+    if not plan.is_sealed_with(plan_key()):
         raise refusal(f"approve '{plan_file}'", "the plan file was modified after it was made (tampered)",
                       f"Make a new plan with 'remedybot fix {plan.space_id} --dry-run --out {plan_file}'")
     numbers = {s.number for s in plan.steps}

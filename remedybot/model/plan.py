@@ -2,14 +2,18 @@
 
 A plan is data. It records the Space's lineage (`created_at`) and serial
 (sha, requested hardware, usedStorage, failing-or-healthy) at planning time,
-the diagnosis, and ordered steps. Its fingerprint is a sha256 over its
-canonical JSON with the approvals left out, so approving a plan does not
-change it but editing one does. This module is pure: no Hub calls.
+the diagnosis, and ordered steps. Its fingerprint is an HMAC-SHA256 over its
+canonical JSON (approvals left out, so approving does not change it) keyed with
+this installation's secret (remedybot/remedy/keys.py): editing a plan breaks
+it, and only someone who can read that key can reseal one. The fingerprint is
+not what grants permission: at apply time each step's risk is re-derived from
+its playbook (SAFETY.md, "Approval"). This module is pure: the key is passed in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,13 +88,17 @@ class Plan(BaseModel):
         data = self.model_dump(mode="json", exclude={"approvals", "fingerprint"})
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
-    def compute_fingerprint(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+    def compute_fingerprint(self, key: bytes) -> str:
+        return hmac.new(key, self.canonical(), hashlib.sha256).hexdigest()
 
-    def seal(self) -> Plan:
+    def is_sealed_with(self, key: bytes) -> bool:
+        """Whether the fingerprint is this plan's under `key` (unedited, and sealed by this installation)."""
+        return hmac.compare_digest(self.compute_fingerprint(key), self.fingerprint)
+
+    def seal(self, key: bytes) -> Plan:
         for i, step in enumerate(self.steps, start=1):
             step.number = i
-        self.fingerprint = self.compute_fingerprint()
+        self.fingerprint = self.compute_fingerprint(key)
         return self
 
     # -- approval ------------------------------------------------------------
@@ -131,12 +139,12 @@ class Plan(BaseModel):
 
 
 def new_plan(*, space_id: str, created_at: str | None, serial: Serial, branch: str,
-             diagnosis: dict[str, Any], steps: list[Step], now: datetime | None = None,
+             diagnosis: dict[str, Any], steps: list[Step], key: bytes, now: datetime | None = None,
              ttl: timedelta = DEFAULT_TTL) -> Plan:
     now = now or datetime.now(UTC)
     plan = Plan(space_id=space_id, created_at=created_at, serial=serial, planned_at=now.isoformat(),
                 expires_at=(now + ttl).isoformat(), branch=branch, diagnosis=diagnosis, steps=steps)
-    return plan.seal()
+    return plan.seal(key)
 
 
 def render_plan(plan: Plan) -> str:

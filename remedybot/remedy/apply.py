@@ -13,12 +13,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from remedybot.core.errors import ExitCode, RemedyError, refusal
+from pydantic import ValidationError
+
+from remedybot.core.errors import ExitCode, PlanFileError, RemedyError, refusal
 from remedybot.model.enums import Risk, is_healthy
 from remedybot.model.plan import Plan, Serial, Step
 from remedybot.remedy.audit import AuditLog
 from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
 from remedybot.remedy.gates import Decision, Gate, Verdict
+from remedybot.remedy.keys import plan_key
 from remedybot.remedy.ledger import Ledger
 from remedybot.remedy.playbook import Outcome, Playbook, Registry, RunContext
 from remedybot.remedy.proposal import proposed_result, settle_proposals
@@ -53,9 +56,9 @@ def check_plan(plan: Plan, hub: Hub, *, expect_space: str | None, progress: dict
     """
     replan = f"Run 'remedybot fix {plan.space_id} --dry-run --out PLAN' to make a new plan"
     action = f"apply plan {plan.fingerprint[:12]} to '{plan.space_id}'"
-    if plan.compute_fingerprint() != plan.fingerprint:
-        raise refusal(action, "the plan file was modified after it was made (fingerprint mismatch: tampered)",
-                      replan)
+    if not plan.is_sealed_with(plan_key()):
+        raise refusal(action, "the plan file was modified after it was made, or made by another installation "
+                              "(fingerprint mismatch: tampered)", replan)
     if expect_space is not None and expect_space != plan.space_id:
         raise refusal(f"apply plan {plan.fingerprint[:12]} to '{expect_space}'",
                       f"the plan is for another Space ('{plan.space_id}')", replan)
@@ -87,6 +90,7 @@ def apply_plan(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, led
         return pending
     progress = audit.progress(fp)
     _check_or_audit(plan, hub, audit, expect_space, progress)
+    trust_steps(plan, registry)
     decisions = {s.number: gate(s) for s in plan.steps if s.number not in progress["finished"]}
     _refuse_if_nothing_acts(plan, decisions)
     audit.write("run-start", fingerprint=fp, space_id=plan.space_id, branch=plan.branch)
@@ -96,6 +100,39 @@ def apply_plan(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, led
         if result is not None:
             return result
     return _final(plan, hub, audit, walk.ran_fix)
+
+
+def trust_steps(plan: Plan, registry: Registry) -> None:
+    """Refuse a step whose playbook does not accept it as the file states it: the risk that approval rules
+    rest on comes from the playbook (re-derived from the params), never from the plan file.
+
+    Raises:
+        PlanFileError: a step names a playbook this installation does not have (exit 2).
+        RefusedError: a step's params are not its playbook's, or its stated risk is not the playbook's.
+    """
+    action = f"apply plan {plan.fingerprint[:12]} to '{plan.space_id}'"
+    replan = f"Run 'remedybot fix {plan.space_id} --dry-run --out PLAN' to make a new plan"
+    for step in plan.steps:
+        playbook = registry.get(step.playbook)
+        if playbook is None:
+            raise PlanFileError(f"Step {step.number} of the plan names an unknown playbook {step.playbook!r} "
+                                f"(known: {', '.join(sorted(registry))}).")
+        try:
+            playbook.params.model_validate(step.params)
+            trusted = playbook.risk(step)
+        except (ValidationError, KeyError) as exc:
+            raise refusal(action, f"step {step.number} ({step.playbook}) has params its playbook does not accept "
+                                  f"({_first_error(exc)})", replan) from None
+        if trusted != step.risk:
+            raise refusal(action, f"step {step.number} ({step.playbook}) is marked {step.risk} in the plan file, "
+                                  f"but its playbook rates it {trusted}", replan)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first.get('loc', ())) or 'params'}: {first.get('msg')}"
+    return f"missing {exc}"
 
 
 def _check_or_audit(plan: Plan, hub: Hub, audit: AuditLog, expect_space: str | None,

@@ -25,6 +25,7 @@ from remedybot.core.redact import redact
 from remedybot.diagnose.collect import MAX_CONFIG_BYTES
 from remedybot.edits import EditError
 from remedybot.edits.diff import unified_diff
+from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.remedy.playbook import GatherContext, Outcome, PlanContext, RunContext, step
 from remedybot.remedy.sources import fetch_sources
@@ -47,6 +48,15 @@ class FileFixParams(BaseModel):
     files: dict[str, FileChange] = {}
     title: str = ""
     propose: bool = False
+
+
+def file_fix_risk(s: Step) -> Risk:
+    """A pull request changes nothing until merged (safe); a commit rebuilds the Space (disruptive);
+    advice without files changes nothing (read-only)."""
+    params = FileFixParams.model_validate(s.params)
+    if not params.files:
+        return Risk.READ_ONLY
+    return Risk.SAFE if params.propose else Risk.DISRUPTIVE
 
 
 def gather_sources(ctx: GatherContext) -> None:

@@ -33,16 +33,19 @@ def serial_of(evidence: Evidence) -> tuple[str | None, Serial]:
 
 def build_plan(*, diagnosis: Diagnosis, evidence: Evidence, flavors: list[dict[str, Any]],
                options: PlanOptions | None = None, existing_repos: set[str] | None = None,
-               registry: Registry) -> Plan:
+               registry: Registry, key: bytes) -> Plan:
     ctx = PlanContext(space_id=evidence.space_id, diagnosis=diagnosis, evidence=evidence, flavors=flavors,
                       options=options or PlanOptions(), existing_repos=existing_repos or set())
     steps = []
     if diagnosis.branch != Branch.HEALTHY:
         for playbook in playbooks_for(diagnosis.branch, registry):
             planned = playbook.plan(ctx)
-            for step in planned:
-                playbook.params.model_validate(step.params)  # a step its own playbook would refuse is a bug
+            for step in planned:  # a step its own playbook would refuse at apply time is a bug: stop here
+                playbook.params.model_validate(step.params)
+                if playbook.risk(step) != step.risk:
+                    raise RuntimeError(f"playbook {playbook.id} planned a {step.risk} step it rates "
+                                       f"{playbook.risk(step)}")
             steps.extend(planned)
     created_at, serial = serial_of(evidence)
     return new_plan(space_id=evidence.space_id, created_at=created_at, serial=serial, branch=diagnosis.branch,
-                    diagnosis=diagnosis.to_dict(), steps=steps)
+                    diagnosis=diagnosis.to_dict(), steps=steps, key=key)

@@ -7,6 +7,7 @@ A playbook is one module that ends with
 
 and one line in playbooks/__init__.py. The hooks, all typed (mypy checks every module against them):
 
+    risk(Step) -> Risk             the step's risk, derived from its params (apply trusts this, not the file)
     gather(GatherContext)          optional: fetch what planning needs (flavors, free names, inventory, sources)
     plan(PlanContext) -> [Step]    pure: no Hub calls; reads only what gather fetched
     apply(Step, RunContext)        the only part with side effects -> Outcome
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from remedybot.model.enums import Branch
+from remedybot.model.enums import Branch, Risk
 from remedybot.model.plan import Step
 from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
 
@@ -183,6 +184,7 @@ class Playbook:
     order: int
     plan: Callable[[PlanContext], list[Step]]
     apply: Callable[[Step, RunContext], Outcome]
+    risk: Callable[[Step], Risk]  # from the step's params, never from its `risk` field: what approval rests on
     params: type[BaseModel] = NoParams
     gather: Callable[[GatherContext], None] = _nothing_to_gather
     preflight: Callable[[Step, RunContext], list[str]] = _no_reasons
@@ -194,6 +196,14 @@ class Playbook:
 
 
 Registry = dict[str, Playbook]
+
+
+def always(risk: Risk) -> Callable[[Step], Risk]:
+    """The `risk` hook of a playbook whose every step carries the same risk."""
+    def of(step: Step) -> Risk:
+        return risk
+
+    return of
 
 
 def build_registry(playbooks: Iterable[Playbook]) -> Registry:

@@ -15,6 +15,7 @@ from remedybot.model.diagnosis import Diagnosis
 from remedybot.model.enums import Branch
 from remedybot.model.evidence import Evidence
 from remedybot.model.plan import Plan
+from remedybot.remedy.keys import plan_key
 from remedybot.remedy.planner import build_plan, playbooks_for
 from remedybot.remedy.playbook import GatherContext, PlanOptions, Registry
 
@@ -36,5 +37,5 @@ def plan_space(hub: Hub, space_id: str, options: PlanOptions, registry: Registry
         for playbook in playbooks_for(diagnosis.branch, registry):
             playbook.gather(gathered)
     plan = build_plan(diagnosis=diagnosis, evidence=evidence, flavors=gathered.flavors, options=options,
-                      existing_repos=gathered.existing_repos, registry=registry)
+                      existing_repos=gathered.existing_repos, registry=registry, key=plan_key())
     return plan, diagnosis, evidence

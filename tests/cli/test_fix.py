@@ -10,6 +10,7 @@ from clirun import run
 from huggingface_hub import HfApi
 
 from remedybot.model.plan import Plan
+from remedybot.remedy.keys import plan_key
 from remedybot.sandbox.server import Sandbox
 
 
@@ -124,7 +125,7 @@ def test_refuses_expired_plan(sandbox: Sandbox, tmp_path: Path) -> None:
     run("fix", "demo/wedged-space", "--dry-run", "--out", str(plan_file))
     plan = Plan.load(plan_file)
     plan.planned_at, plan.expires_at = "2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"
-    plan.seal().save(plan_file)
+    plan.seal(plan_key()).save(plan_file)  # resealed by this installation: only the expiry is wrong
     run("approve", str(plan_file))
     result = run("apply", str(plan_file))
     assert result.code == 3 and "expired" in result.err_lines[0]

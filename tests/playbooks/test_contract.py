@@ -29,6 +29,7 @@ from remedybot.remedy.playbook import (
     PlanOptions,
     Playbook,
     RunContext,
+    always,
     build_registry,
     step,
 )
@@ -59,8 +60,8 @@ def _apply(s: Step, run: RunContext) -> Outcome:
     return Outcome("done", f"the stage was {s.params['stage']}", data={"noted": s.params["stage"]})
 
 
-THROWAWAY = Playbook(id="note_stage", branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_RESTART + 1,
-                     params=NoteParams, gather=_gather, plan=_plan, apply=_apply)
+THROWAWAY = Playbook(id="note_stage", risk=always(Risk.READ_ONLY), branches=frozenset({Branch.WEDGED_SPACE}),
+                     order=ORDER_RESTART + 1, params=NoteParams, gather=_gather, plan=_plan, apply=_apply)
 
 
 def test_a_new_playbook_is_one_value_and_one_registry_line(sandbox: Sandbox, tmp_path) -> None:
@@ -90,15 +91,16 @@ def test_a_step_its_own_params_model_refuses_stops_the_plan(sandbox: Sandbox) ->
         return [step("note_stage", action="a", risk=Risk.READ_ONLY, reversible=True, why="w",
                      params={"stage": "X", "surprise": 1})]
 
-    broken = Playbook(id="note_stage", branches=frozenset({Branch.WEDGED_SPACE}), order=ORDER_FACTORY,
-                      params=NoteParams, plan=bad_plan, apply=_apply)
+    broken = Playbook(id="note_stage", risk=always(Risk.READ_ONLY), branches=frozenset({Branch.WEDGED_SPACE}),
+                      order=ORDER_FACTORY, params=NoteParams, plan=bad_plan, apply=_apply)
     with pytest.raises(ValidationError):
         plan_space(Hub(), SPACE, PlanOptions(), build_registry([*PLAYBOOKS, broken]))
 
 
 def test_two_playbooks_with_one_id_stop_start_up() -> None:
     with pytest.raises(RuntimeError, match="two playbooks share the id 'restart'"):
-        build_registry([*PLAYBOOKS, Playbook(id="restart", branches=frozenset(), order=1, plan=_plan, apply=_apply)])
+        build_registry([*PLAYBOOKS, Playbook(id="restart", risk=always(Risk.SAFE), branches=frozenset(), order=1,
+                                             plan=_plan, apply=_apply)])
 
 
 def test_every_shipped_playbook_is_registered_for_real_branches() -> None:

@@ -1,0 +1,96 @@
+"""Issue 13, finding 1: a plan file cannot grant itself permission.
+
+The attack: load a plan, lower every step's risk to read-only (read-only steps
+run without approval), reseal it and apply it. Resealing with a plain sha256
+(anyone can) fails the keyed fingerprint; resealing with this installation's
+key (someone who can read REMEDYBOT_HOME) still fails, because apply re-derives
+each step's risk from its playbook. Either way nothing on the Space changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from clirun import run
+
+from remedybot.model.enums import Risk
+from remedybot.model.plan import Plan
+from remedybot.remedy.keys import plan_key
+from remedybot.sandbox.server import Sandbox
+
+EXIT_USAGE, EXIT_REFUSED = 2, 3
+
+
+def _plan(tmp_path: Path, space: str) -> Path:
+    plan_file = tmp_path / "plan.json"
+    assert run("fix", space, "--dry-run", "--out", str(plan_file)).code == 0
+    return plan_file
+
+
+def _all_read_only(plan_file: Path) -> Plan:
+    plan = Plan.load(plan_file)
+    for step in plan.steps:
+        step.risk = Risk.READ_ONLY
+    return plan
+
+
+def _untouched(sandbox: Sandbox, space: str) -> dict[str, object]:
+    repo = sandbox.state.find("space", space)
+    return {"sha": sandbox.state.snapshot()[f"space:{space}"], "lfs": sorted(repo.lfs)}
+
+
+def test_a_plan_resealed_without_the_key_is_refused_and_nothing_is_deleted(sandbox: Sandbox, tmp_path: Path) -> None:
+    space = "demo/repo-too-large"
+    before = _untouched(sandbox, space)
+    plan_file = _plan(tmp_path, space)
+    plan = _all_read_only(plan_file)
+    for i, step in enumerate(plan.steps, start=1):
+        step.number = i
+    plan.fingerprint = hashlib.sha256(plan.canonical()).hexdigest()  # what anyone could compute
+    plan_file.write_text(plan.model_dump_json())
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED and "tampered" in result.err_lines[0]
+    assert _untouched(sandbox, space) == before
+
+
+@pytest.mark.parametrize("space", ["demo/repo-too-large", "demo/dependency"])
+def test_a_plan_resealed_with_the_key_cannot_lower_a_risk(sandbox: Sandbox, tmp_path: Path, space: str) -> None:
+    before = _untouched(sandbox, space)
+    plan_file = _plan(tmp_path, space)
+    _all_read_only(plan_file).seal(plan_key()).save(plan_file)
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED, result.err
+    assert "is marked read-only in the plan file, but its playbook rates it" in result.err_lines[0]
+    assert _untouched(sandbox, space) == before
+
+
+def test_a_step_with_params_its_playbook_does_not_accept_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
+    plan_file = _plan(tmp_path, "demo/wedged-space")
+    plan = Plan.load(plan_file)
+    plan.steps[0].params["sneaky"] = True
+    plan.seal(plan_key()).save(plan_file)
+    assert run("approve", str(plan_file)).code == 0
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED and "params its playbook does not accept" in result.err_lines[0]
+
+
+def test_a_step_naming_an_unknown_playbook_is_a_usage_error(sandbox: Sandbox, tmp_path: Path) -> None:
+    plan_file = _plan(tmp_path, "demo/wedged-space")
+    data = json.loads(plan_file.read_text())
+    data["steps"][0]["playbook"] = "rm_rf"
+    plan = Plan.model_validate(data).seal(plan_key())
+    plan.save(plan_file)
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_USAGE and "unknown playbook 'rm_rf'" in result.err_lines[0]
+
+
+def test_a_plan_made_by_another_installation_is_refused(sandbox: Sandbox, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    plan_file = _plan(tmp_path, "demo/wedged-space")
+    assert run("approve", str(plan_file)).code == 0
+    monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "another-home"))
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED and "another installation" in result.err_lines[0]
