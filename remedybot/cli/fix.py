@@ -7,6 +7,7 @@ load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 from __future__ import annotations
 
 import getpass
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,10 +143,33 @@ def fix_run(
     _finish(result, plan, audit, out)
 
 
+_STEPS = re.compile(r"^[0-9]+(-[0-9]+)?$")
+
+
+def parse_steps(text: str) -> list[int]:
+    """`--steps`: ASCII step numbers and ranges ("1,3-5"); an empty selection is a usage error, never "all".
+
+    Raises:
+        UsageError: empty, a non-ASCII digit, a reversed range, or anything else.
+    """
+    chosen: set[int] = set()
+    for part in text.split(","):
+        item = part.strip()
+        if not _STEPS.match(item):
+            raise UsageError(f"--steps expects step numbers and ranges like 1,3-5, not {text!r} "
+                             "(to approve every step, leave --steps out).")
+        low, _, high = item.partition("-")
+        first, last = int(low), int(high or low)
+        if first < 1 or last < first:
+            raise UsageError(f"--steps: {item!r} is not a range of steps (steps count from 1).")
+        chosen.update(range(first, last + 1))
+    return sorted(chosen)
+
+
 @app.command("approve")
 def plan_approve(
     plan_file: Path = typer.Argument(..., metavar="PLAN.json"),
-    steps: str = typer.Option(None, "--steps", help="Comma-separated step numbers (default: all)."),
+    steps: str = typer.Option(None, "--steps", help="Step numbers and ranges, e.g. 1,3-5 (default: all)."),
     by: str = typer.Option(None, "--by", help="Who approves (default: your user name)."),
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
@@ -157,16 +181,10 @@ def plan_approve(
         raise refusal(f"approve '{plan_file}'", "the plan file was modified after it was made (tampered)",
                       f"Make a new plan with 'remedybot fix {plan.space_id} --dry-run --out {plan_file}'")
     numbers = {s.number for s in plan.steps}
-    if steps:
-        try:
-            chosen = sorted({int(x) for x in steps.split(",") if x.strip()})
-        except ValueError as exc:
-            raise UsageError(f"--steps expects step numbers like 1,3, not '{steps}'.") from exc
-        unknown = [n for n in chosen if n not in numbers]
-        if unknown:
-            raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
-    else:
-        chosen = sorted(numbers)
+    chosen = sorted(numbers) if steps is None else parse_steps(steps)
+    unknown = [n for n in chosen if n not in numbers]
+    if unknown:
+        raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
     plan.approvals.append(Approval(by=by or getpass.getuser(), at=datetime.now(UTC).isoformat(), steps=chosen,
                                    fingerprint=plan.fingerprint))
     plan.save(plan_file)

@@ -62,7 +62,7 @@ def check_plan(plan: Plan, hub: Hub, *, expect_space: str | None, progress: dict
     if expect_space is not None and expect_space != plan.space_id:
         raise refusal(f"apply plan {plan.fingerprint[:12]} to '{expect_space}'",
                       f"the plan is for another Space ('{plan.space_id}')", replan)
-    if progress.get("outcome") is None and plan.is_expired(now):
+    if plan.is_expired(now):  # also after a first run: an expired plan never runs another step
         raise refusal(action, f"the plan expired at {plan.expires_at[:19]}Z", replan)
     created, serial = current_serial(hub, plan.space_id)
     if plan.created_at and created and created != plan.created_at:

@@ -94,3 +94,51 @@ def test_a_plan_made_by_another_installation_is_refused(sandbox: Sandbox, tmp_pa
     monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "another-home"))
     result = run("apply", str(plan_file))
     assert result.code == EXIT_REFUSED and "another installation" in result.err_lines[0]
+
+
+# -- finding 2: --steps takes explicit ASCII numbers and ranges; an empty selection is an error -------------
+@pytest.mark.parametrize("steps", ["", ",", " ", "١", "1,,", "3-1", "0", "1;2", "x"])
+def test_approve_refuses_a_selection_that_names_no_step(sandbox: Sandbox, tmp_path: Path, steps: str) -> None:
+    plan_file = _plan(tmp_path, "demo/repo-too-large")
+    before = plan_file.read_bytes()
+    result = run("approve", str(plan_file), "--steps", steps)
+    assert result.code == EXIT_USAGE and len(result.err_lines) <= 2, result.err
+    assert plan_file.read_bytes() == before  # nothing approved, nothing lost
+
+
+def test_approve_takes_ranges(sandbox: Sandbox, tmp_path: Path) -> None:
+    plan_file = _plan(tmp_path, "demo/repo-too-large")
+    assert run("approve", str(plan_file), "--steps", "1-2, 4").code == 0
+    assert Plan.load(plan_file).approved_steps() == {1, 2, 4}
+
+
+# -- finding 3: an expired plan never runs a step, also after a first run --------------------------------
+def test_an_expired_plan_runs_nothing_after_a_first_unverified_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    from remedybot.remedy.audit import AuditLog, default_audit_path
+
+    plan_file = _plan(tmp_path, "demo/capacity")
+    plan = Plan.load(plan_file)
+    plan.planned_at, plan.expires_at = "2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"
+    plan.seal(plan_key()).save(plan_file)
+    assert run("approve", str(plan_file)).code == 0
+    AuditLog(default_audit_path()).write("run-end", fingerprint=plan.fingerprint, space_id=plan.space_id,
+                                         outcome="unverified")  # a first run that ended unverified
+    before = _untouched(sandbox, "demo/capacity")
+    result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED and "expired" in result.err_lines[0]
+    assert _untouched(sandbox, "demo/capacity") == before
+
+
+# -- finding 12: ids by huggingface_hub's rules; URLs only of the configured Hub, and only Space URLs --------
+@pytest.mark.parametrize("given", ["demo/a--b", "demo/-a", "demo/a.", "https://evil.example.com/spaces/demo/healthy",
+                                   "https://huggingface.co/spaces/demo/healthy", "x" * 5000 + "/y", "demo/he\x1b[2Jy"])
+def test_ids_the_hub_would_reject_are_usage_errors(sandbox: Sandbox, given: str) -> None:
+    result = run("diagnose", given)
+    assert result.code == EXIT_USAGE, result.err
+    assert len(result.err) < 400 and "\x1b" not in result.err  # shortened and escaped, one line
+
+
+def test_a_model_url_of_the_configured_hub_is_not_a_space(sandbox: Sandbox) -> None:
+    endpoint = sandbox.env()["HF_ENDPOINT"]
+    assert run("diagnose", f"{endpoint}/demo/healthy").code == EXIT_USAGE
+    assert run("diagnose", f"{endpoint}/spaces/demo/healthy").code == 0
