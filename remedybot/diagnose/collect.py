@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from remedybot.core.errors import AuthError, NotFoundError, RemedyError
+from remedybot.core.errors import AuthError, HubUnavailableError, NotFoundError, RemedyError
 from remedybot.hub import SpaceDisabledError, log_tail
 from remedybot.model.evidence import Evidence
 
@@ -50,6 +50,7 @@ def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes
     }
     results: dict[str, Any] = {}
     missing: dict[str, str] = {}
+    unreachable: dict[str, HubUnavailableError] = {}  # sources lost to connection errors, 5xx or 429 after retries
     disabled = False  # the Hub refused a call with "Access to this resource is disabled"
     pool = ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="evidence")
     try:
@@ -67,12 +68,20 @@ def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes
                 if name in ("info", "runtime"):
                     raise
                 missing[name] = "not readable with this token"
+            except HubUnavailableError as exc:
+                unreachable[name] = exc
+                missing[name] = exc.message
             except RemedyError as exc:
                 missing[name] = exc.message
             except Exception as exc:  # a broken source must not stop the diagnosis
                 missing[name] = f"{type(exc).__name__}: {exc}"
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    if "info" in unreachable and "runtime" in unreachable:
+        # Nothing about the Space itself was read: that is "could not look", not "looked and found nothing".
+        raise HubUnavailableError(f"Could not collect the evidence of '{space_id}': {unreachable['info'].message}",
+                                  hint="check HF_ENDPOINT and the network, or https://status.huggingface.co; "
+                                       "nothing was diagnosed")
 
     info = results.get("info")
     app_probe = _probe(hub, info, results.get("runtime"), missing)

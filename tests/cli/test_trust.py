@@ -142,3 +142,26 @@ def test_a_model_url_of_the_configured_hub_is_not_a_space(sandbox: Sandbox) -> N
     endpoint = sandbox.env()["HF_ENDPOINT"]
     assert run("diagnose", f"{endpoint}/demo/healthy").code == EXIT_USAGE
     assert run("diagnose", f"{endpoint}/spaces/demo/healthy").code == 0
+
+
+# -- finding 7: a Hub that cannot be reached is "could not collect" (exit 1), never "unknown" (exit 5) ---------
+def test_diagnose_with_the_hub_unreachable_exits_1(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nothing listens once the socket closes
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed}")
+    monkeypatch.setenv("REMEDYBOT_RETRY_MAX_ATTEMPTS", "2")
+    result = run("diagnose", "demo/healthy")
+    assert result.code == 1 and "Could not collect the evidence" in result.err_lines[0], result.err
+    assert "unknown" not in result.out and "support ticket" not in result.err
+
+
+def test_diagnose_with_the_hub_answering_503_exits_1(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from remedybot.sandbox.faults import FaultInjector, FaultSpec
+
+    monkeypatch.setenv("REMEDYBOT_RETRY_MAX_ATTEMPTS", "2")
+    sandbox.app.faults = FaultInjector(FaultSpec(rate=1.0, kinds=("503",)))
+    result = run("diagnose", "demo/dependency", "--json")
+    assert result.code == 1 and "Could not collect the evidence" in result.err_lines[0], result.err
