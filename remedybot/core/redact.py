@@ -1,9 +1,12 @@
-"""Token and secret redaction, applied to every line remedybot prints or stores.
+"""The one redaction, applied wherever text leaves the process, and terminal-safe text.
 
-Hugging Face tokens (`hf_...`), Authorization headers and credentials in URLs
-are replaced with a fixed marker. The audit log, plans, tickets and console
-output all pass through here, so a token can only leak if it bypasses this
-module.
+Credential shapes (Hugging Face, OpenAI/Anthropic, AWS, GitHub, Slack tokens, JWTs,
+private keys, Authorization and Cookie headers, password/secret/token/api_key
+assignments, user:password@ in URLs), glued to other words or not, and the token
+in use (`register_secret`) are replaced with a fixed marker. The terminal and
+`--json` (core.output), plan diagnoses, the audit log, saved evidence files,
+tickets and webhooks all pass through `redact`/`redact_data` (SAFETY.md,
+"Redaction"), so a secret can only leak if it bypasses this module.
 """
 
 from __future__ import annotations
@@ -13,14 +16,35 @@ from typing import Any
 
 MARK = "[REDACTED]"
 
-_PATTERNS = [
-    # Hugging Face user/org/app tokens.
-    re.compile(r"\bhf_(?!hub_)[A-Za-z0-9_\-]{8,}"),  # not huggingface_hub names like hf_hub_download
-    re.compile(r"\bapi_org_[A-Za-z0-9]{8,}"),
-    # Authorization headers, whatever the scheme.
-    re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic|token)?\s*[^\s'\",]+"),
+# Credential shapes, whole match replaced. No leading \b: a token glued to a word ("MY_hf_...",
+# "tokenhf_...") is still a token.
+_TOKENS = [
+    re.compile(r"hf_(?!hub_)[A-Za-z0-9]{30,}"),  # Hugging Face user/org/app tokens (37 characters)
+    re.compile(r"\bhf_(?!hub_)[A-Za-z0-9_\-]{8,}"),  # shorter hf_ values standing alone (not hf_hub_download)
+    re.compile(r"api_org_[A-Za-z0-9]{8,}"),
+    re.compile(r"sk-(?:proj-|live-|test-|ant-(?:api\d+-)?)?[A-Za-z0-9_\-]{20,}"),  # OpenAI, Anthropic, Stripe
+    re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key ids
+    re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"),  # GitHub tokens
+    re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack tokens
+    re.compile(r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),  # JWTs
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
+]
+# Shapes whose first group (the name, the scheme) stays and whose value goes.
+_VALUES = [
+    # Authorization headers, whatever the scheme; cookies whole.
+    (re.compile(r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s'\",]+"), "{0}" + MARK),
+    (re.compile(r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\r\n]+"), "{0}" + MARK),
+    # password=..., MY_TOKEN=..., "api_key": "..." (the name glued to others is still the name). With ":" only
+    # names that are never prose or a secret's *name* ("token: no token found", "secret": "OPENAI_API_KEY").
+    (re.compile(r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
+                r"access[_-]?key|secret[_-]?key|private[_-]?key)[\"']?\s*=\s*[\"']?)(?![\s\"']|\[REDACTED\])"
+                r"[^\s'\",;&]+"), "{0}" + MARK),
+    (re.compile(r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|api[_-]?key|access[_-]?key|"
+                r"secret[_-]?key|private[_-]?key)[\"']?\s*:\s*[\"']?)(?![\s\"']|\[REDACTED\])"
+                r"[^\s'\",;&]+"), "{0}" + MARK),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}"), "{0}" + MARK),
     # user:password@ in URLs.
-    re.compile(r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@"),
+    (re.compile(r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@"), "{0}" + MARK + "@"),
 ]
 
 # Log text is the Space's output, not ours: its colour codes and control characters must not reach
@@ -55,10 +79,10 @@ def redact(text: str) -> str:
     for secret in _extra_secrets:
         if secret in text:
             text = text.replace(secret, MARK)
-    text = _PATTERNS[0].sub(MARK, text)
-    text = _PATTERNS[1].sub(MARK, text)
-    text = _PATTERNS[2].sub(lambda m: f"{m.group(1)}{MARK}", text)
-    text = _PATTERNS[3].sub(lambda m: f"{m.group(1)}{MARK}@", text)
+    for token in _TOKENS:
+        text = token.sub(MARK, text)
+    for pattern, replacement in _VALUES:
+        text = pattern.sub(replacement.replace("{0}", r"\1"), text)
     return text
 
 
@@ -73,10 +97,6 @@ def redact_data(data: Any) -> Any:
     return data
 
 
-# Token shapes `redact` misses when glued to a word (its patterns start at \b), and bearer values
-# that reached us without their "Authorization:" prefix (a header dict's value).
-_SCRUB = [re.compile(r"hf_[A-Za-z0-9]{30,}"), re.compile(r"api_org_[A-Za-z0-9]{20,}"),
-          re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=\-]{16,}")]
 # Keys whose value is a credential itself (a header dict, a config mapping). Not "secret": the
 # catalog's culprit uses it for the *name* of a missing secret, which support needs to see.
 _SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|^(set-)?cookie$|^passw(or)?d$|^(hf_|access_|auth_)?token$"
@@ -84,11 +104,8 @@ _SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|^(set-)?cookie$|^passw(o
 
 
 def scrub(text: str) -> str:
-    """`redact`, then the ticket-only patterns above: a ticket is sent to people outside."""
-    text = redact(text)
-    for pattern in _SCRUB:
-        text = pattern.sub(MARK, text)
-    return text
+    """`redact` (the one redaction; kept as a name for the ticket code that reads it)."""
+    return redact(text)
 
 
 def clean(data: Any, key: str = "") -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from remedybot.core.errors import UsageError
+from remedybot.core.redact import redact_data
 
 _DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage", "app_probe")
 _TEXT_KEYS = ("push_error", "restart_error", "collected_at")
@@ -150,9 +151,9 @@ class Evidence:
         return cls.from_dict(data, where=f"evidence file '{p}'")
 
     def save(self, path: str | Path) -> None:
-        """Write the evidence file as UTF-8 JSON (the format `load` reads)."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n",
-                              encoding="utf-8")
+        """Write the evidence file as UTF-8 JSON (the format `load` reads), redacted: log text can hold secrets."""
+        data = redact_data(self.to_dict())
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
 def _typed(data: dict[str, Any], key: str, kind: type, where: str) -> Any:

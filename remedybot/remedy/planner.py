@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from remedybot.core.redact import redact_data
 from remedybot.model.diagnosis import Diagnosis
 from remedybot.model.enums import Branch, is_healthy
 from remedybot.model.evidence import Evidence
@@ -48,4 +49,4 @@ def build_plan(*, diagnosis: Diagnosis, evidence: Evidence, flavors: list[dict[s
             steps.extend(planned)
     created_at, serial = serial_of(evidence)
     return new_plan(space_id=evidence.space_id, created_at=created_at, serial=serial, branch=diagnosis.branch,
-                    diagnosis=diagnosis.to_dict(), steps=steps, key=key)
+                    diagnosis=redact_data(diagnosis.to_dict()), steps=steps, key=key)
