@@ -173,11 +173,21 @@ def plan_approve(
     by: str = typer.Option(None, "--by", help="Who approves (default: your user name)."),
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
-    from remedybot.model.plan import Approval, Plan
     from remedybot.remedy.keys import plan_key
+    from remedybot.remedy.locks import plan_file_lock
+
+    with plan_file_lock(plan_file):  # concurrent approvals all land: read, add, write under one lock
+        plan = _approve_locked(plan_file, steps, by, plan_key())
+    output.result(f"Approved steps {','.join(map(str, plan.approvals[-1].steps))} of plan {plan.fingerprint[:12]} "
+                  f"for {plan.space_id}.")
+    output.hint(f"apply it with 'remedybot apply {plan_file}'")
+
+
+def _approve_locked(plan_file: Path, steps: str | None, by: str | None, key: bytes) -> Plan:
+    from remedybot.model.plan import Approval, Plan
 
     plan = Plan.load(plan_file)
-    if not plan.is_sealed_with(plan_key()):
+    if not plan.is_sealed_with(key):
         raise refusal(f"approve '{plan_file}'", "the plan file was modified after it was made (tampered)",
                       f"Make a new plan with 'remedybot fix {plan.space_id} --dry-run --out {plan_file}'")
     numbers = {s.number for s in plan.steps}
@@ -188,8 +198,7 @@ def plan_approve(
     plan.approvals.append(Approval(by=by or getpass.getuser(), at=datetime.now(UTC).isoformat(), steps=chosen,
                                    fingerprint=plan.fingerprint))
     plan.save(plan_file)
-    output.result(f"Approved steps {','.join(map(str, chosen))} of plan {plan.fingerprint[:12]} for {plan.space_id}.")
-    output.hint(f"apply it with 'remedybot apply {plan_file}'")
+    return plan
 
 
 @app.command("apply")

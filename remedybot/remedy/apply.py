@@ -23,6 +23,7 @@ from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
 from remedybot.remedy.gates import Decision, Gate, Verdict
 from remedybot.remedy.keys import plan_key
 from remedybot.remedy.ledger import Ledger
+from remedybot.remedy.locks import space_lock
 from remedybot.remedy.playbook import Outcome, Playbook, Registry, RunContext
 from remedybot.remedy.proposal import proposed_result, settle_proposals
 from remedybot.remedy.state import ApplyResult, current_serial
@@ -79,7 +80,17 @@ def check_plan(plan: Plan, hub: Hub, *, expect_space: str | None, progress: dict
 def apply_plan(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, ledger: Ledger,
                gate: Gate, confirm: Confirm | None = None, expect_space: str | None = None,
                force: bool = False, on_event: EventSink = discard) -> ApplyResult:
-    """Run the plan's steps that `gate` lets through, verify after each fix step, audit everything."""
+    """Run the plan's steps that `gate` lets through, verify after each fix step, audit everything.
+
+    One apply per Space at a time (remedybot/remedy/locks.py): a second one is refused, naming the first.
+    """
+    with space_lock(plan.space_id, fingerprint=plan.fingerprint):
+        return _apply_locked(plan, hub, registry, audit=audit, ledger=ledger, gate=gate, confirm=confirm,
+                             expect_space=expect_space, force=force, on_event=on_event)
+
+
+def _apply_locked(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, ledger: Ledger, gate: Gate,
+                  confirm: Confirm | None, expect_space: str | None, force: bool, on_event: EventSink) -> ApplyResult:
     fp = plan.fingerprint
     if audit.progress(fp).get("outcome") == "fixed":
         return ApplyResult(ExitCode.OK, "fixed", f"Plan {fp[:12]} was already applied and verified; nothing to do.")

@@ -165,3 +165,35 @@ def test_diagnose_with_the_hub_answering_503_exits_1(sandbox: Sandbox, monkeypat
     sandbox.app.faults = FaultInjector(FaultSpec(rate=1.0, kinds=("503",)))
     result = run("diagnose", "demo/dependency", "--json")
     assert result.code == 1 and "Could not collect the evidence" in result.err_lines[0], result.err
+
+
+# -- finding 4: concurrent approvals all land; a second apply of one Space is refused, naming the first -------
+def test_sixteen_concurrent_approvals_all_survive(sandbox: Sandbox, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    plan_file = _plan(tmp_path, "demo/wedged-space")
+    steps = len(Plan.load(plan_file).steps)
+    script = "import sys; from remedybot.cli.app import main; main(sys.argv[1:])"
+    procs = [subprocess.Popen([sys.executable, "-c", script, "approve", str(plan_file), "--steps",
+                               str(1 + i % steps), "--by", f"user{i}"], env=dict(os.environ),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(16)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]  # waits, and closes the pipes
+    assert [p.returncode for p in procs] == [0] * 16, errors
+    approvals = Plan.load(plan_file).approvals
+    assert sorted(a.by for a in approvals) == sorted(f"user{i}" for i in range(16))
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_second_apply_of_one_space_is_refused_and_names_the_first(sandbox: Sandbox, tmp_path: Path) -> None:
+    from remedybot.remedy.locks import space_lock
+
+    plan_file = _plan(tmp_path, "demo/wedged-space")
+    assert run("approve", str(plan_file)).code == 0
+    before = _untouched(sandbox, "demo/wedged-space")
+    with space_lock("demo/wedged-space", fingerprint="f" * 64):  # the first apply, still running
+        result = run("apply", str(plan_file))
+    assert result.code == EXIT_REFUSED and "another apply holds this Space" in result.err_lines[0]
+    assert "plan ffffffffffff" in result.err_lines[0]
+    assert _untouched(sandbox, "demo/wedged-space") == before
