@@ -197,9 +197,13 @@ class PolicyGate:
         self.granted: list[str] = []
 
     def decide(self, step: Step) -> Decision:
-        """Run, or the first limit the step hits (read-only steps never run: watch waits and writes tickets)."""
+        """Run, or the first limit the step hits. A read-only step runs when its playbook is allowed (a storage
+        plan's verify step must, or its commit never may) and costs no budget; other read-only steps wait and
+        tickets are written by watch itself."""
         p, name = self.policy, step.playbook
-        if step.risk == "read-only":
+        if step.risk == Risk.READ_ONLY:
+            if name in p.allow:
+                return RUN
             return Decision(Verdict.SKIP, "read-only: watch itself waits and writes tickets")
         if name not in p.allow:
             return Decision(Verdict.SKIP, f"playbook {name} is not in the policy's allow list")

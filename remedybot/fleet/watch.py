@@ -42,6 +42,7 @@ from remedybot.escalate.context import escalate_after_run
 from remedybot.fleet.policy import PolicyGate
 from remedybot.fleet.scan import progress_bar, scan_fleet
 from remedybot.hub import Hub
+from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.playbooks import REGISTRY
 from remedybot.remedy.apply import apply_plan
@@ -236,8 +237,8 @@ class Watcher:
                                  playbook=s.playbook, reason=reason, policy=self.policy.source)
                 output.info(f"- {space_id}: step {s.number} ({s.playbook}) not applied: {reason}")
         allowed = [s for s in plan.steps if decisions[s.number].runs]
-        if not allowed:
-            return None
+        if not any(s.risk != Risk.READ_ONLY for s in allowed):
+            return None  # reading alone is no action
         registry = {name: _recording(playbook) for name, playbook in REGISTRY.items()}
         steps = [{"step": s.number, "playbook": s.playbook, "action": s.action} for s in allowed]
         try:

@@ -346,3 +346,18 @@ def test_example_workflow_runs_watch_once_with_the_token_from_secrets() -> None:
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("actions/cache/restore@") for u in uses)
     assert any(u.startswith("actions/cache/save@") for u in uses)  # the ledger outlives the run
+
+
+def test_read_only_steps_of_an_allowed_playbook_run_unattended(tmp_path: Path) -> None:
+    """Issue 13.16: a storage plan's verify step is read-only; held back, the commit after it could never run."""
+    from remedybot.fleet.policy import Policy, PolicyGate
+    from remedybot.model.plan import Step
+    from remedybot.remedy.ledger import Ledger
+
+    gate = PolicyGate(Policy(allow=("history_slim",), max_risk="disruptive"), Ledger(tmp_path / "l.jsonl"), "o/s")
+    verify = Step(playbook="history_slim", action="verify", risk="read-only", reversible=True, why="w",
+                  params={"op": "verify"})
+    ticket = Step(playbook="escalate", action="ticket", risk="read-only", reversible=True, why="w")
+    assert gate.decide(verify).runs
+    assert not gate.decide(ticket).runs
+    assert gate.granted == []  # reading costs no budget
