@@ -110,6 +110,10 @@ def _apply_locked(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, 
         result = walk.step(step, decisions.get(step.number))
         if result is not None:
             return result
+    if walk.declined and not walk.ran_fix:  # a person said no before any fix ran: a refusal, not a failed fix
+        audit.write("run-end", fingerprint=fp, space_id=plan.space_id, outcome="declined")
+        return ApplyResult(ExitCode.REFUSED, "declined", f"Declined at the prompt: {', '.join(sorted(walk.declined))}"
+                           f"; no fix ran on '{plan.space_id}'.")
     return _final(plan, hub, audit, walk.ran_fix)
 
 
@@ -181,6 +185,7 @@ class _Walk:
         self.failures: list[str] = list(progress["failures"])
         self.verified = _verified_steps(run.audit, plan.fingerprint)
         self.ran_fix = False
+        self.declined: set[str] = set()  # playbooks a person said no to in this run
 
     def step(self, step: Step, decision: Decision | None) -> ApplyResult | None:
         """Handle one step; an ApplyResult when the run ends here."""
@@ -189,7 +194,11 @@ class _Walk:
                 return None
             target = self.progress["finished"][step.number].get("verify_space") or self.plan.space_id
             return self._verify(step, target)
+        if step.playbook in self.declined:  # its later steps build on the declined one (storage, file fixes)
+            decision = Decision(Verdict.SKIP, f"an earlier {step.playbook} step was declined")
         decision = self._ask(step, decision)
+        if decision.reason == "declined at the prompt":
+            self.declined.add(step.playbook)
         if decision.verdict is Verdict.SKIP:
             self._skip(step, decision.reason or "not approved")
             return None

@@ -197,3 +197,25 @@ def test_a_second_apply_of_one_space_is_refused_and_names_the_first(sandbox: San
     assert result.code == EXIT_REFUSED and "another apply holds this Space" in result.err_lines[0]
     assert "plan ffffffffffff" in result.err_lines[0]
     assert _untouched(sandbox, "demo/wedged-space") == before
+
+
+# -- finding 9: declining the destructive steps is a refusal (exit 3), not a failed fix with a ticket ---------
+def test_declining_every_destructive_step_is_reported_as_declined(sandbox: Sandbox, tmp_path: Path) -> None:
+    from remedybot.core.errors import ExitCode
+    from remedybot.hub import Hub
+    from remedybot.playbooks import REGISTRY
+    from remedybot.remedy.apply import apply_plan
+    from remedybot.remedy.audit import AuditLog
+    from remedybot.remedy.gates import fix_gate
+    from remedybot.remedy.ledger import Ledger
+
+    space = "demo/repo-too-large"
+    before = _untouched(sandbox, space)
+    plan = Plan.load(_plan(tmp_path, space))
+    asked: list[int] = []
+    result = apply_plan(plan, Hub(), REGISTRY, audit=AuditLog(tmp_path / "audit.jsonl"),
+                        ledger=Ledger(tmp_path / "ledger.jsonl"), gate=fix_gate(yes=False, interactive=True),
+                        confirm=lambda step: asked.append(step.number) is not None)  # "no" to every question
+    assert asked and result.exit_code == ExitCode.REFUSED and result.outcome == "declined", result.message
+    assert _untouched(sandbox, space)["lfs"] == before["lfs"] and _untouched(sandbox, space)["sha"] == before["sha"]
+    assert not list((tmp_path / "remedybot-home").glob("tickets/*"))
