@@ -37,7 +37,7 @@ test: $(TSTAMP) git-lfs
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench: $(TSTAMP) git-lfs
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -40,6 +40,7 @@ from remedybot.sandbox.scenario import load_scenarios
 from remedybot.sandbox.state import HubState, HubStateError
 
 log = logging.getLogger("remedybot.sandbox")
+POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's default is 0.5)
 
 ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets]
 
@@ -184,12 +185,14 @@ class Sandbox:
         return {"endpoint": self.endpoint, "token": self.token, "user": "demo", "status_url": self.status_url}
 
     def start(self) -> Sandbox:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-hub", daemon=True)
+        # A short poll: shutdown() waits for the loop's next poll, and tests stop hundreds of sandboxes.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL},
+                                        name="sandbox-hub", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=POLL)
 
     def stop(self) -> None:
         self._server.shutdown()
