@@ -1,6 +1,6 @@
 """config_fix: repair the README front matter so the Hub can read the Space's configuration.
 
-Checked against the Spaces config reference (reference/hub-api.md §7):
+Checked against the Spaces config reference (the Hub's Spaces configuration reference):
 
     YAML that does not parse       quote the value on the line the parser names (an unquoted colon in
                                    the title) or replace tab indentation; the value stays as written

@@ -4,7 +4,7 @@ A wedged slug can stay wedged on Hugging Face's side; a server-side duplicate
 gets a fresh one with the same files, history and variables. Secret values
 cannot be read, so their keys are listed for the owner to re-enter. The
 original is left untouched. Never offered for repo_too_large: the copy keeps
-the whole history, and with it the size problem (hub-api.md §11).
+the whole history, and with it the size problem.
 """
 
 from __future__ import annotations

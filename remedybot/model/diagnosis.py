@@ -1,7 +1,7 @@
 """The Diagnosis: what classify() concluded, the lines that prove it, and how to show it.
 
 The JSON form (`to_dict`) is the contract of `remedybot diagnose --json`
-(DESIGN.md): `space_id`, `branch`, `confidence`, `evidence[{source, line, text,
+(docs/ARCHITECTURE.md): `space_id`, `branch`, `confidence`, `evidence[{source, line, text,
 signature}]`, `alternatives`, plus `confidence_label`, `meaning`, `culprit`,
 `stage` and `next_step`. The text form (`render_text`) is for people. Both pass
 every piece of log text through `redact`, so a token pasted into a log never
@@ -111,7 +111,7 @@ class Diagnosis:
         return self.branch == "healthy"
 
     def to_dict(self) -> dict[str, Any]:
-        """The `diagnose --json` object (DESIGN.md schema plus the extra fields)."""
+        """The `diagnose --json` object (docs/ARCHITECTURE.md, "--json outputs")."""
         return {
             "space_id": self.space_id,
             "branch": self.branch,

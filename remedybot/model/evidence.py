@@ -1,6 +1,6 @@
 """The Evidence snapshot: everything known about one Space at one moment, as plain data.
 
-This module owns the evidence file format (DESIGN.md, "Evidence file format")
+This module owns the evidence file format (docs/ARCHITECTURE.md, "Data contracts")
 and its round trip to JSON, so a diagnosis can be re-run offline from a saved
 file. It makes no Hub calls and imports nothing heavy: collection lives in
 `remedybot.diagnose.collect`, classification in `remedybot.diagnose.classify`.

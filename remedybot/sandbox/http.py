@@ -1,7 +1,7 @@
 """Request context and response helpers shared by the sandbox's route modules.
 
 Error responses carry the headers huggingface_hub reads (`X-Error-Code`,
-`X-Error-Message`, hub-api.md §1) so the unmodified client raises the same
+`X-Error-Message`) so the unmodified client raises the same
 exception types as against huggingface.co.
 """
 

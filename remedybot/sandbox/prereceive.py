@@ -1,4 +1,4 @@
-"""The sandbox Hub's pre-receive hook: the push rules huggingface.co enforces (hub-api.md §9, §11).
+"""The sandbox Hub's pre-receive hook: the push rules huggingface.co enforces.
 
 `git receive-pack` runs this as a script (`python -I -S prereceive.py`) for
 every push that `routes_git` serves, so a rejected push fails inside real git

@@ -1,4 +1,4 @@
-"""Storage Buckets for the sandbox Hub (hub-api.md §6), and the Space volume mounts that use them.
+"""Storage Buckets for the sandbox Hub, and the Space volume mounts that use them.
 
 Enough of the bucket API for a server-side move out of a Space: create, info,
 delete, tree, paths-info, the NDJSON `batch` (copyFile by Xet hash from a repo

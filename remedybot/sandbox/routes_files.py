@@ -1,6 +1,6 @@
 """Content routes: preupload, commit (NDJSON), validate-yaml, revision, tree,
 paths-info, resolve downloads, commits, refs, branches, tags, super-squash and
-the lfs-files list / batch delete / duplicate endpoints (hub-api.md §2, §4, §11, §12)."""
+the lfs-files list / batch delete / duplicate endpoints."""
 
 from __future__ import annotations
 
@@ -223,7 +223,7 @@ def paths_info(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response
 
 
 def resolve(ctx: Ctx, prefix: str, ns: str, name: str, rest: str) -> Response:
-    """File downloads (hub-api.md §12): X-Repo-Commit, ETag and size headers; bytes served directly."""
+    """File downloads: X-Repo-Commit, ETag and size headers; bytes served directly."""
     plural = {"": "models", "datasets": "datasets", "spaces": "spaces"}[prefix]
     repo = _repo(ctx, plural, ns, name)
     parts = _raw_rest(ctx, "resolve")

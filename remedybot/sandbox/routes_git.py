@@ -1,4 +1,4 @@
-"""Git smart HTTP for the sandbox Hub's repos (hub-api.md §9), plus the LFS routes of `routes_lfs`.
+"""Git smart HTTP for the sandbox Hub's repos, plus the LFS routes of `routes_lfs`.
 
 Real `git clone`/`fetch`/`push` talk to the sandbox the way they talk to
 huggingface.co, so remedybot's git playbooks (history slimming, force pushes,

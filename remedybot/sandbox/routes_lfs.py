@@ -1,4 +1,4 @@
-"""The git-LFS batch API and its transfer endpoints (hub-api.md §4, §9, §11), plus the auth
+"""The git-LFS batch API and its transfer endpoints, plus the auth
 the git side of the Hub shares with it (`routes_git` serves these routes with its own).
 
 Two clients use it, and both must work unmodified:

@@ -20,7 +20,7 @@ def repo_url(ctx: Ctx, repo: Repo) -> str:
 
 def info_json(ctx: Ctx, repo: Repo, expand: list[str] | None = None, blobs: bool = False,
               revision: str | None = None) -> dict[str, Any]:
-    """The /api/{type}/{id} JSON (hub-api.md §3 SpaceInfo), honouring `expand`."""
+    """The /api/{type}/{id} JSON, honouring `expand`."""
     state = ctx.state
     git = state.git(repo)
     sha = git.resolve(revision) if revision else git.head("main")

@@ -140,7 +140,7 @@ def duplicate(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
 
 
 def logs(ctx: Ctx, ns: str, name: str, which: str) -> Response:
-    """SSE log stream (hub-api.md §5). Without ?follow it drains what exists and closes."""
+    """SSE log stream. Without ?follow it drains what exists and closes."""
     repo = _space(ctx, ns, name, write=True)
     lines = ctx.state.logs(repo, which)
     follow = ctx.request.args.get("follow", "").lower() in ("1", "true")

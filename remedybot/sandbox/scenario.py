@@ -7,7 +7,7 @@ page components to degrade. The state layer replays it into a real git
 repo; the builder then derives the failure from those files. Schema::
 
     space: demo/dependency          # owner/name
-    branch: dependency              # a DESIGN.md branch id, or healthy
+    branch: dependency              # a Branch id (remedybot/model/enums.py), or healthy
     title: "one line"
     sdk: gradio                     # gradio | docker | static | streamlit
     hardware: cpu-basic             # a flavor of hardware.yaml

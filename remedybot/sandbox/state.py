@@ -231,7 +231,7 @@ class HubState:
     def duplicate(self, source: Repo, target_id: str, *, private: bool, author: str,
                   hardware: str | None = None, variables: list[dict[str, Any]] | None = None,
                   secrets: list[dict[str, Any]] | None = None) -> Repo:
-        """Server-side copy: full git history and LFS objects (hub-api.md §11), a new slug.
+        """Server-side copy: full git history and LFS objects, a new slug.
 
         Conditions tied to the old slug (a wedged builder) stay behind; everything
         that follows from the files or the platform comes along. Variables are

@@ -1,7 +1,7 @@
 """The sandbox's status page, in the JSON shape of status.huggingface.co.
 
 Hugging Face's status page is hosted on Better Stack; its machine-readable
-form is `GET /index.json` (hub-api.md §8): `data.attributes.aggregate_state`
+form is `GET /index.json`: `data.attributes.aggregate_state`
 plus `included[]` entries of type `status_page_section` (names) and
 `status_page_resource` (components with `public_name`, `status`,
 `availability`, `status_page_section_id`). Remedybot reads that shape, so

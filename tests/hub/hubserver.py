@@ -3,7 +3,7 @@
 Each route answers a scripted sequence of replies (the last one repeats) or
 runs a handler function; the server counts what it saw per route and the side
 effects handlers record, so tests assert outcomes ("the POST ran once"), not
-calls. Replies use the header shapes of the real Hub (hub-api.md §1).
+calls. Replies use the header shapes of the real Hub.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def test_commit_upload_tree_paths_download(api: HfApi, tmp_path) -> None:
     path = hf_hub_download("demo/healthy", "notes/a.txt", repo_type="space", endpoint=api.endpoint,
                            token=api.token, cache_dir=tmp_path)
     assert Path(path).read_bytes() == b"hello\n"
-    # A commit with nothing new is skipped by the client (hub-api.md §4.3) and HEAD does not move.
+    # A commit with nothing new is skipped by the client and HEAD does not move.
     same = api.upload_file(path_or_fileobj=b"hello\n", path_in_repo="notes/a.txt", repo_id="demo/healthy",
                            repo_type="space")
     assert same.oid == info.oid

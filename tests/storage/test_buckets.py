@@ -1,4 +1,4 @@
-"""The sandbox's Storage Buckets (hub-api.md §6), driven by huggingface_hub itself and by remedybot."""
+"""The sandbox's Storage Buckets, driven by huggingface_hub itself and by remedybot."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def _segmented(key: str, lines: list[str]) -> SourceText:
 def status_lines(doc: Any) -> list[str]:
     """The status page as "<component>: <state>" lines plus "overall: <state>".
 
-    Reads the Better Stack JSON:API shape (hub-api.md §8), the Atlassian Statuspage
+    Reads the Better Stack JSON:API shape, the Atlassian Statuspage
     shape, and a plain {"components": {"Spaces": "degraded"}} mapping; unknown shapes give [].
     """
     if not isinstance(doc, dict):

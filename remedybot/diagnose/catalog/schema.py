@@ -1,8 +1,8 @@
 """Load and validate the signature catalog (signatures.yaml) and the branch table (branches.yaml).
 
-The catalog is data (STYLE.md, "Adding a signature"); this module is the
+The catalog is data (CONTRIBUTING.md, "Adding a signature"); this module is the
 strict gate in front of it. Every model forbids unknown keys, every branch id
-must be one of DESIGN.md's, every regex must compile, every culprit group must
+must be one of the Branch enum's, every regex must compile, every culprit group must
 exist in a pattern and every `check` must name a Python check that exists. A
 failure raises `CatalogError` naming the file and the entry, so a typo in a
 new signature fails the test suite instead of silently never matching.
@@ -290,7 +290,7 @@ def _default_catalog() -> Catalog:
 
 
 def load_branches(path: str | Path | None = None) -> dict[str, Branch]:
-    """The branch table (branches.yaml): every DESIGN.md branch id, its meaning and next step.
+    """The branch table (branches.yaml): every Branch id, its meaning and next step.
 
     Raises:
         CatalogError: unreadable, an unknown or a missing branch id, or an entry with unknown keys.
