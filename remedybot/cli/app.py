@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         output.error("Aborted.")
         sys.exit(int(ExitCode.REFUSED))
     except KeyboardInterrupt:
+        output.error("Interrupted. An apply stopped this way resumes where it left off: run the same command "
+                     "again (the audit log records what finished).")
         sys.exit(130)
     except typer.exceptions.TyperException as exc:  # Typer's (vendored click) usage errors
         show = getattr(exc, "show", None)

@@ -45,6 +45,8 @@ def sandbox_serve(
 
     from remedybot.sandbox.server import Sandbox, banner_json
 
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be a TCP port from 0 to 65535 (0 picks a free one), not {port}.")
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"--scenarios '{scenarios}' is not a directory.")
     try:

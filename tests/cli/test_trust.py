@@ -219,3 +219,10 @@ def test_declining_every_destructive_step_is_reported_as_declined(sandbox: Sandb
     assert asked and result.exit_code == ExitCode.REFUSED and result.outcome == "declined", result.message
     assert _untouched(sandbox, space)["lfs"] == before["lfs"] and _untouched(sandbox, space)["sha"] == before["sha"]
     assert not list((tmp_path / "remedybot-home").glob("tickets/*"))
+
+
+# -- finding 15 (part): a port out of range is a usage error, not a random port -------------------------------
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_sandbox_serve_refuses_a_port_out_of_range(port: str) -> None:
+    result = run("sandbox", "serve", "--port", port)
+    assert result.code == EXIT_USAGE and "--port" in result.err_lines[0]
