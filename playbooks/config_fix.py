@@ -1,6 +1,7 @@
 """config_fix: repair the README front matter so the Hub can read the Space's configuration.
 
-Checked against the Spaces config reference (the Hub's Spaces configuration reference):
+Checked against the Hub's Spaces configuration reference
+(https://huggingface.co/docs/hub/spaces-config-reference), the keys and values the Hub accepts:
 
     YAML that does not parse       quote the value on the line the parser names (an unquoted colon in
                                    the title) or replace tab indentation; the value stays as written

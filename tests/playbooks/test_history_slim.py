@@ -179,7 +179,7 @@ def test_storage_that_does_not_fall_is_not_called_a_success(sandbox: Sandbox, mo
     frozen = sandbox.state.used_storage(sandbox.state.find("space", SPACE))
     real, rebuild = sandbox.state.used_storage, steps.OPS["rebuild"]
 
-    def lagging(step: object, run_ctx: RunContext) -> object:  # the Hub's figure lags
+    def lagging(step: object, run_ctx: RunContext) -> object:  # the Hub counts deletions late (up to 36 h, SAFETY.md)
         monkeypatch.setattr(sandbox.state, "used_storage", lambda repo: frozen if repo.repo_id == SPACE else
                             real(repo))
         return rebuild(step, run_ctx)
