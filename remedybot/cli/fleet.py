@@ -1,4 +1,4 @@
-"""`remedybot scan` and `watch`: a whole fleet of Spaces. Thin: parse, call fleet.py / watch.py, print.
+"""`remedybot scan` and `watch`: a whole fleet of Spaces. Thin: parse, call fleet/scan.py / fleet/watch.py, print.
 
 Engine modules are imported inside each command, never at module level: `remedybot --help` must not
 load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).

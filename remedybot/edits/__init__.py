@@ -1,4 +1,4 @@
-"""Round-trip editors for a Space's own files, and the one way their changes reach the Hub.
+"""Round-trip editors for a Space's own files.
 
     lines.py         line endings and line-keeping splits shared by the editors
     diff.py          a unified diff per file (difflib), exactly what will be written
@@ -8,8 +8,9 @@
     dockerfile.py    Dockerfile instructions with their line spans: USER, EXPOSE, CMD host/port
     pycode.py        what the app's Python code imports, downloads at start and binds (ast, never run)
     names.py         the data tables: import name -> PyPI distribution, removed Debian packages, versions
-    commit.py        file-fix steps: plan them with their diff, commit them or open a Hub pull request
-    proposal.py      follow a proposed fix: report the open PR, verify once it is merged
+
+The commits and pull requests that carry these edits to the Hub live in remedybot/remedy/ (commit.py,
+proposal.py): this package only edits text.
 
 Every editor changes only the lines it must and re-parses its result to prove
 that nothing else changed; an edit it cannot make safely raises EditError, and

@@ -6,7 +6,7 @@ does) and performs no fix itself (apply.py and the playbooks do).
 
 One cycle:
 
-1. scan the fleet (fleet.py), compare with the last-seen states kept on disk
+1. scan the fleet (scan.py), compare with the last-seen states kept on disk
    ($REMEDYBOT_HOME/watch/OWNER.json), and notify new problems (a platform
    incident as one event, not one per Space) and recoveries;
 2. with auto "safe": for each failing Space outside an incident, most urgent

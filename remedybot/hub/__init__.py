@@ -1,4 +1,4 @@
-"""Hub access: the only package that imports huggingface_hub and httpx2 (docs/ARCHITECTURE.md, "hub").
+"""Hub access: every Hub call goes through here and its one retry policy (docs/ARCHITECTURE.md, "hub").
 
     Hub                      client.py  Space calls (+ repos.py: commits, files, repos)
     log_tail                 logs.py    bounded tail of the build/run SSE log

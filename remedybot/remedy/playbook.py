@@ -2,8 +2,8 @@
 
 A playbook is one module that ends with
 
-    PLAYBOOK = Playbook(id="restart", branches=(Branch.WEDGED_SPACE, ...), order=ORDER_RESTART,
-                        params=RestartParams, plan=plan, apply=apply, done=done)
+    PLAYBOOK = Playbook(id="restart", risk=always(Risk.SAFE), branches=frozenset({Branch.WEDGED_SPACE, ...}),
+                        order=ORDER_RESTART, plan=plan, apply=apply, done=done)
 
 and one line in playbooks/__init__.py. The hooks, all typed (mypy checks every module against them):
 

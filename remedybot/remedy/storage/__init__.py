@@ -8,7 +8,9 @@
                    the Space commit that drops moved files, how the app gets them back
     slim.py        the destructive part: purge, squash, rewrite + force-push, each behind its guards
     gitio.py       authenticated git clones and pushes (token in a header, never in a URL)
-    progress.py    progress bars on stderr for the long steps
+    planning.py    the history_slim plan: backup, copy, verify, commit, purge/squash/rewrite, rebuild
+    repoint.py     exact path literals in the app's code that must follow the moved files
+    steps.py       each step's operation and how it tells it already took effect (resume)
 
 Nothing here decides on its own to delete: the playbook passes the exact objects a
 person approved, and `slim.py` re-checks the live Hub before every deletion.
