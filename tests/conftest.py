@@ -2,12 +2,25 @@
 
 Every test runs offline: HF_ENDPOINT points at the sandbox, HF_HOME at a
 temporary folder (so no real token or cache is read), telemetry is off.
+
+Until a fixture says otherwise, HF_HOME and REMEDYBOT_HOME point into a folder
+of this test process's own, so nothing lands in the user's home and pytest-xdist
+workers never share a cache or state file.
+
+Every wait in the product (remedybot.core.clock: verification, watch's rounds) runs on the time of the sandbox that
+HF_ENDPOINT points at: its sleeps jump that sandbox's simulated clock instead of
+waiting (`SimWaits`), so a Space that stays wedged until a 2-second deadline
+costs milliseconds, and a build that settles in 60 simulated seconds is seen
+after the same polls as before. CLI runs in a subprocess still wait in real time.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +33,61 @@ os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 os.environ["REMEDYBOT_RETRY_BASE"] = "0.01"
 os.environ.pop("HF_TOKEN", None)
+# huggingface_hub reads its cache folder at import too, so a per-test HF_HOME comes too late for it.
+os.environ["HF_HOME"] = os.path.join(tempfile.mkdtemp(prefix="remedybot-tests-"), "hf-home")
+os.environ["REMEDYBOT_HOME"] = os.path.join(os.path.dirname(os.environ["HF_HOME"]), "remedybot-home")
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ.pop("HUGGINGFACE_HUB_CACHE", None)
+os.environ.pop("HF_XET_CACHE", None)
 
+from remedybot.core import clock as clocks
+from remedybot.sandbox.clock import SimWaits
 from remedybot.sandbox.server import Sandbox
+
+atexit.register(shutil.rmtree, os.path.dirname(os.environ["HF_HOME"]), ignore_errors=True)
+
+_RUNNING: dict[str, Sandbox] = {}  # endpoint -> sandbox started in this process and not yet stopped
+
+
+class _SandboxTime:
+    """The product's clock in tests: SimWaits on the sandbox at HF_ENDPOINT (or the only one), else real time."""
+
+    @staticmethod
+    def _clock() -> clocks.Clock:
+        sb = _RUNNING.get(os.environ.get("HF_ENDPOINT", ""))
+        if sb is None and len(_RUNNING) == 1:  # HF_ENDPOINT names a proxy in front of the one sandbox
+            sb = next(iter(_RUNNING.values()))
+        return time if sb is None else SimWaits(sb.state.clock)
+
+    def monotonic(self) -> float:
+        return self._clock().monotonic()
+
+    def sleep(self, seconds: float, /) -> None:
+        self._clock().sleep(seconds)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _verify_on_sandbox_time() -> Iterator[None]:
+    """Track every sandbox this process starts, and let verification wait on the sandbox's clock."""
+    start, stop = Sandbox.start, Sandbox.stop
+
+    def tracked_start(self: Sandbox) -> Sandbox:
+        started = start(self)
+        _RUNNING[self.endpoint] = self
+        return started
+
+    def tracked_stop(self: Sandbox) -> None:
+        _RUNNING.pop(self.endpoint, None)
+        stop(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Sandbox, "start", tracked_start)
+        mp.setattr(Sandbox, "stop", tracked_stop)
+        previous = clocks.set_clock(_SandboxTime())
+        try:
+            yield
+        finally:
+            clocks.set_clock(previous)
 
 
 def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +96,22 @@ def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
+
+
+def _link_or_copy(src: str, dst: str) -> object:
+    """Git never rewrites an object file in place (it writes a new one and renames), so copies can share them."""
+    if f"{os.sep}objects{os.sep}" in src:
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            pass
+    return shutil.copy2(src, dst)
+
+
+def copy_state(template: Path, state_dir: Path) -> None:
+    """A private copy of a saved sandbox state; git objects are hard links to the template's."""
+    shutil.copytree(template, state_dir, copy_function=_link_or_copy)
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +128,7 @@ def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sandbox(sandbox_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A fresh sandbox Hub with the default demo Spaces, environment pointed at it."""
     state_dir = tmp_path / "hub"
-    shutil.copytree(sandbox_template, state_dir)
+    copy_state(sandbox_template, state_dir)
     with Sandbox(state_dir=state_dir) as sb:
         point_at(sb, tmp_path, monkeypatch)
         yield sb

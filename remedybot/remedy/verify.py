@@ -5,15 +5,19 @@ retried, so remedybot polls `/runtime` itself through the retry policy, with a
 deadline. RUNNING is confirmed by an HTTP probe of the app URL when the Space
 has one. The result names the failure in a stable form (stage + first line of
 errorMessage), so the engine can tell "the same failure twice".
+
+Every wait here reads and sleeps on `remedybot.core.clock`, so tests against the sandbox
+Hub wait on its simulated clock instead of real seconds.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from remedybot.core import clock as clocks
+from remedybot.core.clock import Clock
 from remedybot.model.enums import HEALTHY_STAGES, INTERMEDIATE_STAGES
 
 if TYPE_CHECKING:
@@ -61,19 +65,23 @@ class Verification:
         return self.failure or self.stage
 
 
-def wait_for_space(hub: Hub, space_id: str, *, timeout: float | None = None,
-                   poll: float | None = None, settle_first: float = 0.0) -> dict[str, Any]:
-    """Poll the runtime until it leaves the intermediate stages or the deadline passes."""
+def wait_for_space(hub: Hub, space_id: str, *, timeout: float | None = None, poll: float | None = None,
+                   settle_first: float = 0.0, clock: Clock | None = None) -> dict[str, Any]:
+    """Poll the runtime until it leaves the intermediate stages or the deadline passes.
+
+    `clock` defaults to `remedybot.core.clock.current()`: real time unless a test installed another.
+    """
+    clock = clocks.current() if clock is None else clock
     timeout = verify_timeout() if timeout is None else timeout
     poll = verify_poll() if poll is None else poll
-    deadline = time.monotonic() + timeout
+    deadline = clock.monotonic() + timeout
     if settle_first:
-        time.sleep(settle_first)
+        clock.sleep(settle_first)
     while True:
         runtime = hub.runtime(space_id)
-        if runtime.get("stage") not in INTERMEDIATE_STAGES or time.monotonic() >= deadline:
+        if runtime.get("stage") not in INTERMEDIATE_STAGES or clock.monotonic() >= deadline:
             return runtime
-        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        clock.sleep(min(poll, max(0.0, deadline - clock.monotonic())))
 
 
 def probe_app(hub: Hub, space_id: str) -> str | None:
@@ -88,8 +96,9 @@ def probe_app(hub: Hub, space_id: str) -> str | None:
     return hub.probe(host)
 
 
-def verify_space(hub: Hub, space_id: str, *, timeout: float | None = None) -> Verification:
-    runtime = wait_for_space(hub, space_id, timeout=timeout)
+def verify_space(hub: Hub, space_id: str, *, timeout: float | None = None,
+                 clock: Clock | None = None) -> Verification:
+    runtime = wait_for_space(hub, space_id, timeout=timeout, clock=clock)
     stage = runtime.get("stage", "UNKNOWN")
     error = runtime.get("errorMessage")
     if stage in INTERMEDIATE_STAGES:

@@ -9,6 +9,7 @@ this module only dispatches.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -51,16 +52,26 @@ def _git_routes() -> list[Any]:
     return list(routes_git.ROUTES)
 
 
+@functools.cache
+def _url_map() -> Map:
+    """The routing table, compiled once per process (about 0.25 s) and shared by every sandbox.
+
+    Rule objects bind to one Map, so the routes are copies. A Map holds no sandbox's state (each
+    request's `Ctx` carries the state), and matching is safe from many threads, so sandboxes
+    running side by side in one process can share it.
+    """
+    rules = [rule.empty() for module in ROUTE_MODULES for rule in module.ROUTES]
+    rules += [rule.empty() for rule in _git_routes()]
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
 class SandboxApp:
     """The WSGI application: one instance per sandbox Hub."""
 
     def __init__(self, state: HubState, faults: FaultInjector | None = None) -> None:
         self.state = state
         self.faults = faults
-        # Rule objects bind to one Map; copy them so several sandboxes can run in one process.
-        rules = [rule.empty() for module in ROUTE_MODULES for rule in module.ROUTES]
-        rules += [rule.empty() for rule in _git_routes()]
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.url_map = _url_map()
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
 
@@ -149,6 +160,7 @@ class Sandbox:
     def __init__(self, *, port: int = 0, state_dir: Path | None = None, scenarios: Path | None = None,
                  load_default_scenarios: bool = True, faults: str | None = None, seed: int = 0,
                  users: dict[str, str] | None = None, clock_speed: float | None = None) -> None:
+        fault_spec = FaultSpec.parse(faults) if faults else None  # a bad spec fails before any work
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="remedybot-sandbox-")
@@ -163,7 +175,7 @@ class Sandbox:
         if not restored and (scenarios is not None or load_default_scenarios):
             for scenario in load_scenarios(scenarios):
                 self.state.load_scenario(scenario)
-        self.injector = FaultInjector(FaultSpec.parse(faults), seed) if faults else None
+        self.injector = FaultInjector(fault_spec, seed) if fault_spec is not None else None
         self.app = SandboxApp(self.state, self.injector)
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
                                                    request_handler=_QuietHandler)

@@ -361,3 +361,29 @@ def test_read_only_steps_of_an_allowed_playbook_run_unattended(tmp_path: Path) -
     assert gate.decide(verify).runs
     assert not gate.decide(ticket).runs
     assert gate.granted == []  # reading costs no budget
+
+
+def test_the_loop_waits_out_its_interval_on_the_hub_clock_not_in_real_seconds(
+        empty_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between rounds the watcher sleeps on remedybot.core.clock; here that is the sandbox's clock."""
+    import itertools
+    import time
+
+    from remedybot.fleet.watch import Watcher
+
+    rounds: list[float] = []
+
+    def cycle(self: Watcher) -> int:
+        rounds.append(empty_sandbox.state.clock.now())
+        if len(rounds) == 3:
+            raise KeyboardInterrupt
+        return 0
+
+    monkeypatch.setattr(Watcher, "cycle", cycle)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        Watcher("demo", policy=Policy()).run(interval=300, once=False)
+    speed = empty_sandbox.state.clock.speed
+    gaps = [(b - a) / speed for a, b in itertools.pairwise(rounds)]
+    assert all(299 <= gap < 310 for gap in gaps), gaps  # five minutes of Hub time between rounds
+    assert time.monotonic() - started < 5  # and no five real minutes

@@ -8,9 +8,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from remedybot.hub import Hub
 from remedybot.remedy.storage.backup import backup_dir, check_backup, make_backup, object_path, read_manifest
 from remedybot.sandbox.server import Sandbox
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is required")
+needs_lfs = pytest.mark.skipif(
+    shutil.which("git") is None or subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0,
+    reason="git-lfs is not installed (make git-lfs)")
 
 SPACE = "demo/repo-too-large"
 
@@ -20,6 +27,7 @@ def lfs_of(sandbox: Sandbox) -> dict[str, bytes]:
     return {oid: sandbox.state.lfs_store.path(oid).read_bytes() for oid in repo.lfs}
 
 
+@needs_lfs
 def test_backup_holds_history_and_the_objects_to_delete_and_restores(sandbox: Sandbox, tmp_path: Path) -> None:
     originals = lfs_of(sandbox)
     history_only = [o for o, data in originals.items() if len(data) == 4_000_000][:2]
