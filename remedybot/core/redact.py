@@ -47,6 +47,11 @@ _VALUES = [
     (re.compile(r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@"), "{0}" + MARK + "@"),
 ]
 
+# Every shape above contains one of these words (any case), so text without any of them has nothing to
+# redact: one scan instead of fifteen for the log lines that make up most of what passes through here.
+_MAYBE_SECRET = re.compile(r"(?i)hf_|api_org_|sk-|akia|asia|gh[pousr]_|github_pat_|xox|eyj|private|authorization|"
+                           r"cookie|passw|pwd|secret|token|api[_-]?key|access[_-]?key|bearer|://")
+
 # Log text is the Space's output, not ours: its colour codes and control characters must not reach
 # the terminal (they could hide or rewrite lines). Escape sequences go; other controls show as U+FFFD.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -79,6 +84,8 @@ def redact(text: str) -> str:
     for secret in _extra_secrets:
         if secret in text:
             text = text.replace(secret, MARK)
+    if not _MAYBE_SECRET.search(text):
+        return text
     for token in _TOKENS:
         text = token.sub(MARK, text)
     for pattern, replacement in _VALUES:

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1\n"
 EMPTY_GITATTRIBUTES = (
@@ -90,6 +96,33 @@ def git_blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_BY_COMMIT: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (what, commit sha) -> answer; bounded LRU
+_BY_COMMIT_MAX = 1024
+_BY_COMMIT_LOCK = threading.Lock()
+
+
+def _per_commit(what: str, rev: str, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered by commit: what a commit holds never changes, in any copy of any repo.
+
+    Every sandbox restored from a saved state rebuilds each Space from the same commits, so this
+    saves the git processes that would read them again. Only full shas are keys (a branch moves).
+    """
+    if not _FULL_SHA.match(rev):
+        return compute()
+    key = (what, rev)
+    with _BY_COMMIT_LOCK:
+        if key in _BY_COMMIT:
+            _BY_COMMIT.move_to_end(key)
+            return cast(T, _BY_COMMIT[key])
+    value = compute()
+    with _BY_COMMIT_LOCK:
+        _BY_COMMIT[key] = value
+        while len(_BY_COMMIT) > _BY_COMMIT_MAX:
+            _BY_COMMIT.popitem(last=False)
+    return value
+
+
 class GitRepo:
     """One bare repository and the plumbing the sandbox needs on it."""
 
@@ -112,7 +145,9 @@ class GitRepo:
     @classmethod
     def init(cls, path: Path) -> GitRepo:
         path.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "init", "--bare", "-q", "--initial-branch=main", str(path)],
+        # No template: its sample hooks and description are a dozen files per repo that every copy of a
+        # saved sandbox would copy again (the sandbox's own hooks come through core.hooksPath).
+        subprocess.run(["git", "init", "--bare", "-q", "--template=", "--initial-branch=main", str(path)],
                        check=True, capture_output=True)
         repo = cls(path)
         repo.git("config", "http.receivepack", "true")
@@ -145,6 +180,9 @@ class GitRepo:
         return refs
 
     def tree(self, rev: str) -> list[TreeEntry]:
+        return list(_per_commit("tree", rev, lambda: self._tree(rev)))
+
+    def _tree(self, rev: str) -> list[TreeEntry]:
         out = self.git("ls-tree", "-r", "-l", "-z", rev).decode("utf-8", "replace")
         entries = []
         for record in out.split("\0"):
@@ -168,6 +206,9 @@ class GitRepo:
 
     def files_at(self, rev: str) -> dict[str, bytes]:
         """Every file at `rev`, as bytes (LFS files as their pointer text)."""
+        return dict(_per_commit("files", rev, lambda: self._files_at(rev)))
+
+    def _files_at(self, rev: str) -> dict[str, bytes]:
         entries = self.tree(rev)
         if not entries:
             return {}

@@ -13,6 +13,7 @@ Pure: no I/O besides reading the packaged rules file.
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
 from collections.abc import Mapping
@@ -76,6 +77,21 @@ class Instruction:
         return f"{self.keyword} {self.args}"
 
 
+@lru_cache(maxsize=512)
+def _parse_front_matter(text: str) -> tuple[dict[str, Any], str | None]:
+    """Parse front matter once per distinct text: every build and every restored sandbox reads the same READMEs."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark is not None else ""
+        return {}, f"Invalid YAML in README.md metadata: {problem}{where}"
+    if not isinstance(data, dict):
+        return {}, "Invalid YAML in README.md metadata: expected a mapping of keys to values"
+    return data, None
+
+
 class SpaceFiles:
     """Read-only view of a Space's files at one commit, answering the builder's questions."""
 
@@ -97,16 +113,8 @@ class SpaceFiles:
         end = readme.find("\n---", 3)
         if end == -1:
             return {}, "Invalid YAML in README.md metadata: the front matter is not closed with '---'"
-        try:
-            data = yaml.safe_load(readme[3:end])
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark is not None else ""
-            return {}, f"Invalid YAML in README.md metadata: {problem}{where}"
-        if not isinstance(data, dict):
-            return {}, "Invalid YAML in README.md metadata: expected a mapping of keys to values"
-        return data, None
+        data, error = _parse_front_matter(readme[3:end])
+        return copy.deepcopy(data), error
 
     @property
     def meta(self) -> dict[str, Any]:
