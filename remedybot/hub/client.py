@@ -6,23 +6,39 @@ see either a result or a one-line RemedyError. Runtime-shaped answers are
 returned as the Hub's raw JSON (`SpaceRuntime` drops `errorMessage`, which is
 the best evidence we have).
 
-Retry stance per call: reads are idempotent and retried plainly. Restart, pause
-and hardware requests set a state, so a repeat is harmless (a restart repeated
-only restarts again; a check cannot tell "our restart started" from "it was
-already stuck in BUILDING", which is exactly the wedged case). Duplicate and
-create are checked before a re-attempt (`repos.py` does the same for commits).
+Retry stance per call: reads are idempotent and retried plainly. Every call that
+acts is checked against the Hub before it is sent again after an ambiguous failure
+(a lost answer, a reset, a 502 from a proxy; SAFETY.md, "Retries"): a restart,
+factory rebuild or hardware request took effect if a new build or start-up header
+appeared in the Space's logs since just before it was sent (the runtime cannot
+tell "our restart started" from "it was already stuck in BUILDING", which is
+exactly the wedged case, but every build and every start writes a new header);
+a duplicate if the target now exists; `repos.py` and `storage.py` do the same for
+commits, creations, LFS deletions and squashes. Pause sets a state and is repeated.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from huggingface_hub import SpaceInfo
 
+from remedybot.core.errors import RemedyError
+from remedybot.hub.logs import log_tail
 from remedybot.hub.status import fetch_status_page, status_url
 from remedybot.hub.storage import StorageCalls
 
 # Fields asked for when listing a fleet with runtimes; with `expand` the Hub returns only these.
+log = logging.getLogger("remedybot.hub")
+
+# The line every build ("Build Queued at ...") and every start of the app ("Application Startup at ...") opens
+# its log with; a new one means the Space moved to a new build or start since we last looked.
+_LOG_HEADER = re.compile(r"^===== (?:Build Queued|Application Startup) at .*=====\s*$")
+MARK_LOG_LINES = 200  # tail read for the headers; a new build's header is near the end of a short new log
+
 FLEET_FIELDS = ["author", "createdAt", "disabled", "lastModified", "private", "runtime", "sdk", "sha",
                 "subdomain"]
 
@@ -67,7 +83,8 @@ class Hub(StorageCalls):
             ForbiddenError: not the owner / no write token. HubError (400): a static Space cannot restart.
         """
         return self._call(lambda: self.api.restart_space(space_id, factory_reboot=factory).raw,
-                          what="factory-rebuild" if factory else "restart", repo_id=space_id)
+                          what="factory-rebuild" if factory else "restart", repo_id=space_id,
+                          before_retry=self._started_anew(space_id))
 
     def pause(self, space_id: str) -> dict[str, Any]:
         """Pause the Space (stage PAUSED until restarted); returns the raw runtime JSON."""
@@ -80,7 +97,33 @@ class Hub(StorageCalls):
             HubError (400): unknown flavor. ForbiddenError (402/403): billing or ownership.
         """
         return self._call(lambda: self.api.request_space_hardware(space_id, flavor).raw,  # type: ignore[arg-type]
-                          what=f"request hardware '{flavor}' for", repo_id=space_id)
+                          what=f"request hardware '{flavor}' for", repo_id=space_id,
+                          before_retry=self._started_anew(space_id))
+
+    def _log_headers(self, space_id: str) -> set[str]:
+        """The build and start-up headers in the tails of the Space's build and run logs."""
+        lines = [*log_tail(self, space_id, build=True, max_lines=MARK_LOG_LINES),
+                 *log_tail(self, space_id, build=False, max_lines=MARK_LOG_LINES)]
+        return {line for line in lines if _LOG_HEADER.match(line)}
+
+    def _started_anew(self, space_id: str) -> Callable[[], dict[str, Any] | None]:
+        """A `before_retry` check for calls that make the Space build or start again.
+
+        Reads the log headers now, before the call; after an ambiguous failure, the call took
+        effect if a header appeared that was not there before (its answer is then the runtime).
+        """
+        try:
+            before = self._log_headers(space_id)
+        except RemedyError as exc:  # unread: any header then counts as new, so the call is never doubled
+            log.debug("could not read the log headers of %s before acting: %s", space_id, exc.message)
+            before = set()
+
+        def took_effect() -> dict[str, Any] | None:
+            if self._log_headers(space_id) - before:
+                return self.runtime(space_id)
+            return None
+
+        return took_effect
 
     def list_hardware(self) -> list[dict[str, Any]]:
         """The Hub's Space hardware flavors as its JSON (name, prettyName, cpu, ram, accelerator...)."""

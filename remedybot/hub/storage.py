@@ -121,8 +121,14 @@ class StorageCalls(RepoCalls):
         url = self._api(repo_id, repo_type, "lfs-files/batch")
         for start in range(0, len(oids), DELETE_BATCH):
             batch = oids[start:start + DELETE_BATCH]
+
+            def took_effect(batch: list[str] = batch) -> bool:
+                """After a lost answer: the batch is done if none of its objects is listed any more."""
+                left = {obj.get("fileOid") for obj in self.list_lfs_objects(repo_id, repo_type)}
+                return not left.intersection(batch)
+
             self._call(partial(self._post, url, json={"deletions": {"sha": batch, "rewriteHistory": True}}),
-                      what="delete LFS objects of", repo_id=repo_id, repo_type=repo_type)
+                      what="delete LFS objects of", repo_id=repo_id, repo_type=repo_type, before_retry=took_effect)
 
     def super_squash(self, repo_id: str, message: str, *, repo_type: str = "space", branch: str = "main") -> None:
         """Squash the branch into one commit (super_squash_history); cannot be undone."""

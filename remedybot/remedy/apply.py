@@ -308,9 +308,28 @@ def _outcome(step: Step, playbook: Playbook, run: RunContext) -> Outcome:
     try:
         return playbook.apply(step, run)
     except RemedyError as exc:
+        recovered = _took_effect_anyway(step, playbook, run, exc)
+        if recovered is not None:
+            return recovered
         run.audit.write("step-end", fingerprint=run.plan.fingerprint, space_id=run.plan.space_id, step=step.number,
                         status="failed", detail=exc.message, calls=run.calls)
         raise
+
+
+def _took_effect_anyway(step: Step, playbook: Playbook, run: RunContext, exc: RemedyError) -> Outcome | None:
+    """A step that failed may have acted anyway (the Hub's answer was lost): ask the Hub before calling it failed.
+
+    `done` was false before the step ran, so true now means this attempt took effect.
+    """
+    try:
+        took_effect = playbook.done(step, run)
+    except RemedyError:
+        return None  # cannot tell: the step stays failed, and a re-run asks again before acting
+    if not took_effect:
+        return None
+    run.ledger.record(run.plan.space_id, step.playbook, fingerprint=run.plan.fingerprint, step=step.number)
+    run.note(f"step {step.number} reported '{exc.message}', but the Space shows it took effect", step=step.number)
+    return Outcome("done", "took effect (the Hub's answer was lost)", verify_space=playbook.verify_target(step))
 
 
 def _finish_interrupted(plan: Plan, registry: Registry, run: RunContext, progress: dict[str, Any]) -> None:

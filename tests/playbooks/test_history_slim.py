@@ -275,3 +275,23 @@ def test_sigkill_between_steps_then_resume(sandbox: Sandbox, originals: dict[str
     final = subprocess.run(command, env=dict(os.environ), capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     assert_fixed(sandbox, originals)
+
+
+def test_a_force_push_whose_answer_is_lost_is_done_and_sent_once(
+        sandbox: Sandbox, originals: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub took the rewritten history but its answer never came back: the step is done, not failed."""
+    from dropping_proxy import DroppingProxy
+
+    with DroppingProxy(sandbox.endpoint) as proxy:
+        monkeypatch.setenv("HF_ENDPOINT", proxy.url)
+        plan = make_plan(slim="rewrite")
+        proxy.drop("POST", f"/spaces/{SPACE}/git-receive-pack")
+        result = apply(plan)
+        assert proxy.dropped() == [("POST", f"/spaces/{SPACE}/git-receive-pack")]
+        assert proxy.forwarded("POST", "*/git-receive-pack") == 1
+    assert result.exit_code == 0, result.message
+    push = next(s for s in plan.steps if s.params.get("op") == "push")
+    ends = [r for r in AuditLog(state_home() / "audit.jsonl").records(plan.fingerprint)
+            if r.get("event") == "step-end" and r.get("step") == push.number]
+    assert [r["status"] for r in ends] == ["done"]
+    assert_fixed(sandbox, originals)
