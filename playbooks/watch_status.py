@@ -8,9 +8,8 @@ whether the Space came back on its own.
 
 from __future__ import annotations
 
-import os
-import time
-
+from remedybot.core import clock as clocks
+from remedybot.core.env import setting
 from remedybot.hub import aggregate_state
 from remedybot.hub.status import status_url
 from remedybot.model.enums import Branch, Risk
@@ -21,7 +20,13 @@ ID = "watch_status"
 
 
 def watch_timeout() -> float:
-    return float(os.environ.get("REMEDYBOT_WATCH_TIMEOUT", "3600"))
+    """Seconds to watch the status page at most (REMEDYBOT_WATCH_TIMEOUT, default one hour)."""
+    return setting("REMEDYBOT_WATCH_TIMEOUT")
+
+
+def watch_poll() -> float:
+    """Seconds between two reads of the status page (REMEDYBOT_WATCH_POLL, default 30)."""
+    return setting("REMEDYBOT_WATCH_POLL")
 
 
 def plan(ctx: PlanContext) -> list[Step]:
@@ -29,19 +34,20 @@ def plan(ctx: PlanContext) -> list[Step]:
                  reversible=True, fixes=False,
                  why="Hugging Face's platform is degraded: changing the Space now cannot help and may queue "
                      "more failing builds. Wait, then re-check.",
-                 calls=[f"GET {status_url()} (every 30 s, up to {watch_timeout() / 60:g} min)"])]
+                 calls=[f"GET {status_url()} (every {watch_poll():g} s, up to {watch_timeout() / 60:g} min)"])]
 
 
 def apply(s: Step, run: RunContext) -> Outcome:
-    deadline = time.monotonic() + watch_timeout()
-    poll = float(os.environ.get("REMEDYBOT_WATCH_POLL", "30"))
+    clock = clocks.current()
+    deadline = clock.monotonic() + watch_timeout()
+    poll = watch_poll()
     state = "unknown"
     while True:
         doc = run.call("GET status page", run.hub.status_page)
         state = aggregate_state(doc)
-        if state == "operational" or time.monotonic() >= deadline:
+        if state == "operational" or clock.monotonic() >= deadline:
             break
-        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        clock.sleep(min(poll, max(0.0, deadline - clock.monotonic())))
     stage = run.hub.runtime(run.plan.space_id).get("stage")
     if state == "operational":
         return Outcome("done", f"status page operational again; the Space is {stage}", data={"status": state})

@@ -40,6 +40,8 @@ os.environ.pop("HF_HUB_CACHE", None)
 os.environ.pop("HUGGINGFACE_HUB_CACHE", None)
 os.environ.pop("HF_XET_CACHE", None)
 
+from sandboxes import copy_state, point_at
+
 from remedybot.core import clock as clocks
 from remedybot.sandbox.clock import SimWaits
 from remedybot.sandbox.server import Sandbox
@@ -88,30 +90,6 @@ def _verify_on_sandbox_time() -> Iterator[None]:
             yield
         finally:
             clocks.set_clock(previous)
-
-
-def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point huggingface_hub and remedybot at `sb`, with a private HF_HOME and state home."""
-    for key, value in sb.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
-
-
-def _link_or_copy(src: str, dst: str) -> object:
-    """Git never rewrites an object file in place (it writes a new one and renames), so copies can share them."""
-    if f"{os.sep}objects{os.sep}" in src:
-        try:
-            os.link(src, dst)
-            return dst
-        except OSError:
-            pass
-    return shutil.copy2(src, dst)
-
-
-def copy_state(template: Path, state_dir: Path) -> None:
-    """A private copy of a saved sandbox state; git objects are hard links to the template's."""
-    shutil.copytree(template, state_dir, copy_function=_link_or_copy)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
+from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT, zero_or_more
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError, refusal
@@ -77,7 +77,8 @@ def fix_run(
     to: str = typer.Option(None, "--to", help="Name for a duplicate Space (default OWNER/SPACE-2); for a Space over "
                                               "its storage limit, where large files go: model:, dataset: or "
                                               "bucket:OWNER/NAME (default model:OWNER/SPACE-assets)."),
-    max_cost: float = typer.Option(None, "--max-cost-per-hour", help="Never switch to hardware costing more "
+    max_cost: float = typer.Option(None, "--max-cost-per-hour",
+                                   callback=zero_or_more, help="Never switch to hardware costing more "
                                                                      "(USD per hour)."),
     propose: bool = typer.Option(False, "--propose", help="Open Hub pull requests instead of committing."),
     move: list[str] = typer.Option(None, "--move", help="Move the files at HEAD matching this glob (repeatable) "
@@ -90,7 +91,8 @@ def fix_run(
     app_access: str = typer.Option(None, "--app-access", help="How the app finds moved files: preload "
                                    "(preload_from_hub, public model repos), volume (mount at /data) or report "
                                    "(list the code lines to change).", rich_help_panel=STORAGE),
-    keep_recent: float = typer.Option(None, "--keep-recent", help="Never delete LFS objects pushed in the last "
+    keep_recent: float = typer.Option(None, "--keep-recent",
+                                   callback=zero_or_more, help="Never delete LFS objects pushed in the last "
                                       "MINUTES (default 60).", rich_help_panel=STORAGE),
     storage_limit: str = typer.Option(None, "--storage-limit", help="The Space's storage limit when the Hub's "
                                       "error does not name it (default 1GB).", rich_help_panel=STORAGE),

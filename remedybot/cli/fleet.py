@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT
+from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT, concurrency_range, positive
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from remedybot.fleet.scan import FleetScan
 
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?$")
-CONCURRENCY_OPT = typer.Option(8, "--concurrency", help="Spaces diagnosed at once (each runs its own few "
+CONCURRENCY_OPT = typer.Option(8, "--concurrency",
+                               callback=concurrency_range, help="Spaces diagnosed at once (each runs its own few "
                                                         "requests in parallel).")
 DEEP_OPT = typer.Option(False, "--deep", help="Collect full evidence (logs, files) for healthy-looking Spaces too "
                                               "(about 10 more requests each).")
@@ -54,8 +55,6 @@ def fleet_scan(
     from remedybot.hub import Hub
 
     owner = parse_owner(owner)
-    if concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, not {concurrency}.")
     hub = Hub()
     with progress_bar(not json_out) as (on_total, on_result):
         scan = scan_fleet(hub, owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
@@ -90,7 +89,8 @@ def scan_exit_code(scan: FleetScan) -> ExitCode:
 @app.command("watch")
 def fleet_watch(
     owner: str = typer.Argument(..., metavar="OWNER"),
-    interval: float = typer.Option(300.0, "--interval", help="Seconds between the starts of two scans."),
+    interval: float = typer.Option(300.0, "--interval",
+                                   callback=positive, help="Seconds between the starts of two scans."),
     once: bool = typer.Option(False, "--once", help="Scan (and act) once, then exit with scan's exit code "
                                                     "(for cron and CI)."),
     auto: str = typer.Option(None, "--auto", help="none: only report. safe: apply the steps the policy allows "
@@ -116,10 +116,6 @@ def fleet_watch(
     owner = parse_owner(owner)
     if auto not in (None, "none", "safe"):
         raise UsageError(f"--auto must be 'none' or 'safe', not '{auto}'.")
-    if interval <= 0:
-        raise UsageError(f"--interval must be a positive number of seconds, not {interval:g}.")
-    if concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, not {concurrency}.")
     if notify:
         check_webhook(notify)
     policy = load_policy(policy_file)

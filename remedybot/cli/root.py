@@ -11,6 +11,7 @@ import logging
 import typer
 
 from remedybot import __version__
+from remedybot.core.env import check_environment
 from remedybot.core.errors import EXIT_CODE_HELP
 
 app = typer.Typer(
@@ -40,3 +41,4 @@ def root(
     """Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate."""
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    check_environment()  # a bad REMEDYBOT_* number stops every command before it acts

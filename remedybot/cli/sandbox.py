@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from remedybot.cli.common import positive
 from remedybot.cli.root import app
 from remedybot.core.errors import UsageError
 
@@ -37,7 +38,8 @@ def sandbox_serve(
     seed: int = typer.Option(0, "--seed", help="Seed for fault injection."),
     user: list[str] = typer.Option(None, "--user", help="Add a user with a write token: NAME:TOKEN "
                                                         "(repeatable)."),
-    clock_speed: float = typer.Option(None, "--clock-speed", help="Simulated seconds per real second."),
+    clock_speed: float = typer.Option(None, "--clock-speed",
+                                   callback=positive, help="Simulated seconds per real second."),
 ) -> None:
     """Serve the sandbox Hub until stopped; the first stdout line is its JSON banner."""
     import signal

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from remedybot.core.durations import parse_seconds
 from remedybot.core.errors import UsageError
+from remedybot.core.files import MiB, read_text_file
 from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.playbooks import REGISTRY
@@ -87,15 +88,10 @@ def load_policy(path: Path | None = None) -> Policy:
         if not Path(DEFAULT_FILE).is_file():
             return Policy()
         path = Path(DEFAULT_FILE)
+    text = read_text_file(path, what="policy file", max_bytes=MiB)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"Policy file '{path}' not found.") from None
-    except OSError as exc:
-        raise UsageError(f"Cannot read policy file '{path}': {exc.strerror or exc}.") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"Policy file '{path}' is not valid TOML: {exc}.") from None
     return parse_policy(data, where=str(path))
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from remedybot.core.errors import RemedyError, UsageError
+from remedybot.core.errors import NotFoundError, RemedyError, UsageError
 from remedybot.core.progress import count_bar
 from remedybot.diagnose.classify import classify
 from remedybot.diagnose.collect import collect_evidence
@@ -198,6 +198,7 @@ def scan_fleet(hub: Hub, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
         on_total / on_result: progress callbacks (the number of Spaces; each finished Space).
     Raises:
         UsageError: concurrency below 1; pass a positive number.
+        NotFoundError: no user or organisation has that name (exit 1); check the name.
         HubError: the listing itself failed (auth, Hub down); a single Space that cannot be read is
             reported in its result instead, so one bad Space never hides the rest of the fleet.
     """
@@ -206,6 +207,8 @@ def scan_fleet(hub: Hub, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
     started = time.monotonic()
     scanned_at = datetime.now(UTC).isoformat()
     spaces = hub.list_spaces(owner, expand_runtime=True)
+    if not spaces and not hub.owner_exists(owner):  # the Hub lists nothing for a name that does not exist either
+        raise NotFoundError(f"No user or organisation '{owner}' on the Hub. Check the name.")
     listed = time.monotonic()
     if on_total is not None:
         on_total(len(spaces))

@@ -23,10 +23,11 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from huggingface_hub import SpaceInfo
 
-from remedybot.core.errors import RemedyError
+from remedybot.core.errors import NotFoundError, RemedyError
 from remedybot.hub.logs import log_tail
 from remedybot.hub.status import fetch_status_page, status_url
 from remedybot.hub.storage import StorageCalls
@@ -138,6 +139,17 @@ class Hub(StorageCalls):
         items = self._paged(f"{self.endpoint}/api/spaces", what=f"list the Spaces of '{author}'",
                             params=params)
         return [SpaceInfo(**{"siblings": None, **item}) for item in items]
+
+    def owner_exists(self, owner: str) -> bool:
+        """Whether `owner` is a user or an organisation on the Hub (two cheap reads at most)."""
+        for kind in ("users", "organizations"):
+            try:
+                self._get_json(f"{self.endpoint}/api/{kind}/{quote(owner, safe='')}/overview",
+                               what=f"look up the owner '{owner}'")
+                return True
+            except NotFoundError:
+                continue
+        return False
 
     def get_variables(self, space_id: str) -> dict[str, dict[str, Any]]:
         """The Space's public variables: {key: {"value", "description"}} (secrets cannot be read)."""

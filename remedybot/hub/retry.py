@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from remedybot.core.errors import UsageError
+from remedybot.core.env import SETTINGS, setting
 from remedybot.core.redact import redact
 
 log = logging.getLogger("remedybot.hub")
@@ -80,9 +79,9 @@ class RetryPolicy:
         max_wait: cap of one backoff wait (a server's Retry-After is capped only by max_seconds).
     """
 
-    max_attempts: int = 6
-    max_seconds: float = 60.0
-    base: float = 1.0
+    max_attempts: int = int(SETTINGS["REMEDYBOT_RETRY_MAX_ATTEMPTS"].default)
+    max_seconds: float = SETTINGS["REMEDYBOT_RETRY_MAX_SECONDS"].default
+    base: float = SETTINGS["REMEDYBOT_RETRY_BASE"].default
     max_wait: float = 20.0
 
     @classmethod
@@ -94,26 +93,11 @@ class RetryPolicy:
         Raises:
             UsageError: a variable is not a positive number; fix or unset it.
         """
-        default = cls()
         return cls(
-            max_attempts=int(_env_number("REMEDYBOT_RETRY_MAX_ATTEMPTS", default.max_attempts, integer=True)),
-            max_seconds=_env_number("REMEDYBOT_RETRY_MAX_SECONDS", default.max_seconds),
-            base=_env_number("REMEDYBOT_RETRY_BASE", default.base),
+            max_attempts=int(setting("REMEDYBOT_RETRY_MAX_ATTEMPTS")),
+            max_seconds=setting("REMEDYBOT_RETRY_MAX_SECONDS"),
+            base=setting("REMEDYBOT_RETRY_BASE"),
         )
-
-
-def _env_number(name: str, default: float, *, integer: bool = False) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = -1
-    if value <= 0:
-        kind = "a positive integer" if integer else "a positive number"
-        raise UsageError(f"{name} must be {kind}, not {raw!r}. Fix or unset it.")
-    return value
 
 
 def status_of(exc: BaseException) -> int | None:

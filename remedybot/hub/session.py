@@ -21,11 +21,11 @@ import httpx2
 from huggingface_hub import get_token, set_client_factory
 from huggingface_hub.utils._http import hf_request_event_hook
 
-from remedybot.core.errors import HubError, UsageError
+from remedybot.core.env import setting
+from remedybot.core.errors import HubError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 30.0
 
 _lock = threading.Lock()
 _installed = False
@@ -37,15 +37,7 @@ def http_timeout() -> httpx2.Timeout:
     Raises:
         UsageError: REMEDYBOT_HTTP_TIMEOUT is not a positive number; fix or unset it.
     """
-    raw = os.environ.get("REMEDYBOT_HTTP_TIMEOUT", "").strip()
-    seconds = DEFAULT_READ_TIMEOUT
-    if raw:
-        try:
-            seconds = float(raw)
-        except ValueError:
-            seconds = -1
-        if seconds <= 0:
-            raise UsageError(f"REMEDYBOT_HTTP_TIMEOUT must be a positive number of seconds, not {raw!r}.")
+    seconds = setting("REMEDYBOT_HTTP_TIMEOUT")
     return httpx2.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
 
 

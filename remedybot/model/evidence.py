@@ -23,8 +23,11 @@ from typing import Any
 import yaml
 
 from remedybot.core.errors import UsageError
+from remedybot.core.files import MiB, read_text_file, write_text_file
 from remedybot.core.redact import redact_data
 
+# Evidence holds two bounded log tails, a few files and the Hub's answers: a few MiB at most when collected.
+MAX_EVIDENCE_BYTES = 32 * MiB
 _DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage", "app_probe")
 _TEXT_KEYS = ("push_error", "restart_error", "collected_at")
 _LOG_KEYS = ("build_log", "run_log")
@@ -139,10 +142,7 @@ class Evidence:
             UsageError: the file cannot be read, is not JSON, or is not evidence; the message says which.
         """
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"Cannot read evidence file '{p}': {exc.strerror or exc}.") from None
+        text = read_text_file(p, what="evidence file", max_bytes=MAX_EVIDENCE_BYTES)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -153,7 +153,8 @@ class Evidence:
     def save(self, path: str | Path) -> None:
         """Write the evidence file as UTF-8 JSON (the format `load` reads), redacted: log text can hold secrets."""
         data = redact_data(self.to_dict())
-        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        write_text_file(Path(path), json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n",
+                        what="evidence")
 
 
 def _typed(data: dict[str, Any], key: str, kind: type, where: str) -> Any:

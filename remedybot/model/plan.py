@@ -15,20 +15,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from remedybot.core.errors import PlanFileError
+from remedybot.core.files import MiB, read_text_file, write_text_file
 from remedybot.core.templating import render
 from remedybot.model.enums import Risk
 
 PLAN_VERSION = 1
 DEFAULT_TTL = timedelta(hours=24)
+MAX_PLAN_BYTES = 8 * MiB  # a plan is steps and a diagnosis; a bigger file is not one (and would be read whole)
 
 
 class Step(BaseModel):
@@ -85,6 +85,18 @@ class Plan(BaseModel):
     fingerprint: str = ""
     approvals: list[Approval] = Field(default_factory=list)
 
+    @field_validator("planned_at", "expires_at")
+    @classmethod
+    def _aware_timestamp(cls, value: str) -> str:
+        """Expiry is compared with the current time in UTC: a timestamp without a zone would be a guess."""
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO-8601 timestamp such as 2026-12-05T16:00:00+00:00") from None
+        if parsed.tzinfo is None:
+            raise ValueError("must say its time zone, e.g. +00:00") from None
+        return value
+
     # -- identity ----------------------------------------------------------
     def canonical(self) -> bytes:
         data = self.model_dump(mode="json", exclude={"approvals", "fingerprint"})
@@ -117,27 +129,14 @@ class Plan(BaseModel):
 
     # -- files -----------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write atomically (a temporary file of this process's own, then rename): a reader never sees half a
-        plan, and two writers never share a temporary name."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(self.model_dump_json(indent=2) + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write atomically (core/files.py): a reader never sees half a plan, two writers never share a
+        temporary name, and a directory or an unwritable path is a usage error."""
+        write_text_file(path, self.model_dump_json(indent=2) + "\n", what="plan")
 
     @classmethod
     def load(cls, path: Path) -> Plan:
-        """Read a plan file. Raises PlanFileError (exit 2) when it is missing or malformed."""
-        try:
-            raw = path.read_text()
-        except FileNotFoundError as exc:
-            raise PlanFileError(f"Plan file '{path}' not found.") from exc
-        except OSError as exc:
-            raise PlanFileError(f"Cannot read plan file '{path}': {exc.strerror}.") from exc
+        """Read a plan file. Raises PlanFileError (exit 2) when it is missing, too large, not text, or malformed."""
+        raw = read_text_file(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanFileError)
         try:
             return cls.model_validate_json(raw)
         except ValidationError as exc:

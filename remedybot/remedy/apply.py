@@ -27,7 +27,7 @@ from remedybot.remedy.locks import space_lock
 from remedybot.remedy.playbook import Outcome, Playbook, Registry, RunContext
 from remedybot.remedy.proposal import proposed_result, settle_proposals
 from remedybot.remedy.state import ApplyResult, current_serial
-from remedybot.remedy.verify import verify_space
+from remedybot.remedy.verify import check_settings, verify_space
 
 if TYPE_CHECKING:
     from remedybot.hub import Hub
@@ -83,7 +83,11 @@ def apply_plan(plan: Plan, hub: Hub, registry: Registry, *, audit: AuditLog, led
     """Run the plan's steps that `gate` lets through, verify after each fix step, audit everything.
 
     One apply per Space at a time (remedybot/remedy/locks.py): a second one is refused, naming the first.
+
+    Raises:
+        UsageError: a REMEDYBOT_VERIFY_* setting is not a positive number; checked before any step runs.
     """
+    check_settings()
     with space_lock(plan.space_id, fingerprint=plan.fingerprint):
         return _apply_locked(plan, hub, registry, audit=audit, ledger=ledger, gate=gate, confirm=confirm,
                              expect_space=expect_space, force=force, on_event=on_event)

@@ -16,14 +16,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from remedybot.core.errors import UsageError
 from remedybot.core.redact import redact_data
 
 
 def state_home() -> Path:
-    """Where remedybot keeps plans, audit logs, backups and its ledger."""
+    """Where remedybot keeps plans, audit logs, backups and its ledger.
+
+    Raises:
+        UsageError: REMEDYBOT_HOME names a file; point it at a folder (created when missing).
+    """
     env = os.environ.get("REMEDYBOT_HOME")
     if env:
-        return Path(env)
+        home = Path(env)
+        if home.exists() and not home.is_dir():
+            raise UsageError(f"REMEDYBOT_HOME '{home}' is a file, not a folder. Point it at a folder "
+                             "(it is created when missing).")
+        return home
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "remedybot"
 

@@ -31,6 +31,34 @@ def whoami(ctx: Ctx) -> Response:
     })
 
 
+def _count(ctx: Ctx, owner: str, repo_type: str) -> int:
+    return sum(1 for (rtype, rid) in ctx.state.repos if rtype == repo_type and rid.split("/")[0] == owner)
+
+
+def user_overview(ctx: Ctx, name: str) -> Response:
+    """GET /api/users/{name}/overview, as huggingface_hub's `User` reads it; 404 for a name that is no user."""
+    user = ctx.state.users.get(name)
+    if user is None:
+        return error_response(404, "User not found")
+    return json_response({
+        "_id": f"{abs(hash(name)):024x}"[:24], "user": name, "fullname": name, "avatarUrl": "", "isPro": False,
+        "type": "user", "numModels": _count(ctx, name, "model"), "numDatasets": _count(ctx, name, "dataset"),
+        "numSpaces": _count(ctx, name, "space"), "orgs": [{"name": org, "type": "org"} for org in user.orgs],
+    })
+
+
+def organization_overview(ctx: Ctx, name: str) -> Response:
+    """GET /api/organizations/{name}/overview; an organisation is any org a sandbox user belongs to."""
+    members = [u.name for u in ctx.state.users.values() if name in u.orgs]
+    if not members:
+        return error_response(404, "Organization not found")
+    return json_response({
+        "_id": f"{abs(hash(name)):024x}"[:24], "name": name, "fullname": name, "avatarUrl": "",
+        "isEnterprise": False, "type": "org", "numUsers": len(members), "numModels": _count(ctx, name, "model"),
+        "numDatasets": _count(ctx, name, "dataset"), "numSpaces": _count(ctx, name, "space"),
+    })
+
+
 def _space(ctx: Ctx, ns: str, name: str, *, write: bool = False) -> Repo:
     return ctx.repo("space", f"{ns}/{name}", write=write)
 
@@ -183,6 +211,8 @@ def app_probe(ctx: Ctx, ns: str, name: str, path: str = "") -> Response:
 
 ROUTES = [
     Rule("/api/whoami-v2", endpoint=whoami, methods=["GET"]),
+    Rule("/api/users/<name>/overview", endpoint=user_overview, methods=["GET"]),
+    Rule("/api/organizations/<name>/overview", endpoint=organization_overview, methods=["GET"]),
     Rule("/api/spaces/hardware", endpoint=list_hardware, methods=["GET"]),
     Rule("/api/spaces/<ns>/<name>/runtime", endpoint=runtime, methods=["GET"]),
     Rule("/api/spaces/<ns>/<name>/restart", endpoint=restart, methods=["POST"]),

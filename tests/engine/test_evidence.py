@@ -81,7 +81,7 @@ def test_malformed_files_are_refused_clearly(tmp_path: Path, content: str, phras
 
 
 def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="Cannot read evidence file"):
+    with pytest.raises(UsageError, match=r"Evidence file .*nope.json. not found"):
         Evidence.load(tmp_path / "nope.json")
 
 

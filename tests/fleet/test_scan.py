@@ -96,18 +96,28 @@ def test_two_spaces_failing_alike_stay_separate_problems(fleet: Callable[..., Sa
 @pytest.mark.parametrize("args, phrase", [
     (("scan", "demo/healthy"), "looks like a Space id"),
     (("scan", "no good"), "is not a user or organisation name"),
-    (("scan", "demo", "--concurrency", "0"), "--concurrency must be at least 1"),
+    (("scan", "demo", "--concurrency", "0"), "'--concurrency': 0 is not between 1 and 64"),
+    (("scan", "demo", "--concurrency", "65"), "'--concurrency': 65 is not between 1 and 64"),
+    (("scan", "demo", "--concurrency", "nan"), "'--concurrency'"),
 ])
 def test_scan_refuses_bad_arguments(args: tuple[str, ...], phrase: str) -> None:
     result = run(*args)
     assert result.code == EXIT_USAGE
-    assert result.err_lines[0].startswith("Error: ") and phrase in result.err_lines[0]
+    error = next(line for line in result.err_lines if line.startswith("Error: "))
+    assert phrase in error
 
 
 def test_owner_without_spaces_warns(empty_sandbox: Sandbox) -> None:
-    result = run("scan", "nobody")
+    result = run("scan", "demo")
     assert result.code == EXIT_OK
-    assert "Warning: 'nobody' has no Spaces visible with this token." in result.err_lines
+    assert "Warning: 'demo' has no Spaces visible with this token." in result.err_lines
+
+
+@pytest.mark.parametrize("command", [("scan",), ("watch", "--once")])
+def test_an_owner_that_does_not_exist_is_an_error(empty_sandbox: Sandbox, command: tuple[str, ...]) -> None:
+    result = run(command[0], "nobodyhere", *command[1:])
+    assert result.code == 1
+    assert result.err_lines[-1] == "Error: No user or organisation 'nobodyhere' on the Hub. Check the name."
 
 
 # -- the correlation rule, on hand-made evidence -------------------------------------------------------

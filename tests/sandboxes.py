@@ -1,0 +1,39 @@
+"""Helpers for tests that start their own sandbox Hub (the fixtures in conftest.py use them too).
+
+A module of its own, not conftest.py: several test folders have a conftest.py, so
+`from conftest import ...` would depend on which one Python imported first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from remedybot.sandbox.server import Sandbox
+
+
+def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point huggingface_hub and remedybot at `sb`, with a private HF_HOME and state home."""
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
+
+
+def _link_or_copy(src: str, dst: str) -> object:
+    """Git never rewrites an object file in place (it writes a new one and renames), so copies can share them."""
+    if f"{os.sep}objects{os.sep}" in src:
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            pass
+    return shutil.copy2(src, dst)
+
+
+def copy_state(template: Path, state_dir: Path) -> None:
+    """A private copy of a saved sandbox state; git objects are hard links to the template's."""
+    shutil.copytree(template, state_dir, copy_function=_link_or_copy)
