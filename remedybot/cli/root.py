@@ -7,6 +7,7 @@ this module and app.py on them, with no cycle.
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
@@ -32,6 +33,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def quiet_huggingface_hub() -> None:
+    """Keep huggingface_hub's own warnings ("Retrying in 1s [Retry 1/5]") off our stderr.
+
+    Our retry policy reports what matters in our own words; its lines would interleave with ours,
+    unredacted. huggingface_hub reads HF_HUB_VERBOSITY when it is first imported (commands import it
+    lazily, after this); `-v` leaves it alone.
+    """
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
+
 @app.callback()
 def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
@@ -41,4 +53,6 @@ def root(
     """Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate."""
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    else:
+        quiet_huggingface_hub()
     check_environment()  # a bad REMEDYBOT_* number stops every command before it acts

@@ -175,9 +175,12 @@ def _refuse_if_nothing_acts(plan: Plan, decisions: dict[int, Decision]) -> None:
     reason = decision.reason or "it is not approved"
     if decision.verdict is Verdict.SKIP and reason == "not approved":
         reason = "it is not approved"
+    # A refusal's reason already says what to do (fix's gate: --yes, or save a plan); an unapproved step of a
+    # saved plan needs its approval.
+    remedy = "Nothing was changed" if decision.verdict is Verdict.REFUSE else \
+        f"Run 'remedybot approve PLAN --steps {first.number}' first"
     raise refusal(f"apply plan {plan.fingerprint[:12]} to '{plan.space_id}'", f"step {first.number} "
-                  f"({first.playbook}) cannot run: {reason}", f"Run 'remedybot approve PLAN --steps {first.number}' "
-                  "first")
+                  f"({first.playbook}) cannot run: {reason}", remedy)
 
 
 class _Walk:

@@ -65,6 +65,19 @@ def _url_map() -> Map:
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
 
+def _listening_socket(port: int) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1:`port` (0: a free one); OSError when the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class SandboxApp:
     """The WSGI application: one instance per sandbox Hub."""
 
@@ -177,10 +190,12 @@ class Sandbox:
                 self.state.load_scenario(scenario)
         self.injector = FaultInjector(fault_spec, seed) if fault_spec is not None else None
         self.app = SandboxApp(self.state, self.injector)
-        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
-                                                   request_handler=_QuietHandler)
+        # Bind here, so a port in use is an OSError for the caller; Werkzeug's own bind prints to stderr and exits.
+        with contextlib.closing(_listening_socket(port)) as sock:
+            self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
+                                                       request_handler=_QuietHandler, fd=sock.fileno())
         self._server.daemon_threads = True
-        self.port = self._server.server_port
+        self.port = self._server.port
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.state.endpoint = self.endpoint
         self._thread: threading.Thread | None = None

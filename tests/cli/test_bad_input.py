@@ -158,3 +158,14 @@ def test_remedybot_home_that_cannot_be_created_is_a_usage_error(sandbox: Sandbox
     monkeypatch.setenv("REMEDYBOT_HOME", str(blocker / "home"))
     line = error_line(run("fix", "demo/dependency", "--dry-run"))
     assert line.startswith("Error: Cannot use the plan key ") and "Check REMEDYBOT_HOME." in line
+
+
+def test_fix_without_a_terminal_says_what_to_do_without_naming_a_plan_that_does_not_exist(sandbox: Sandbox) -> None:
+    """Issue 13.15: `fix` has no PLAN file, so its refusal must not tell the user to approve one."""
+    before = sandbox.state.snapshot()
+    result = run("fix", "demo/dependency")  # stdin is not a terminal here
+    assert result.code == 3
+    line = next(line for line in result.err_lines if line.startswith("Error: Refusing to apply plan "))
+    assert "there is no terminal to ask; re-run with --yes" in line and "PLAN" not in line
+    assert line.endswith("Nothing was changed.")
+    assert sandbox.state.snapshot() == before

@@ -81,3 +81,18 @@ def test_serve_bad_options_are_one_line_usage_errors(args: list[str], phrase: st
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and phrase in lines[0]
     assert proc.stdout == ""
+
+
+def test_a_port_in_use_is_a_one_line_error() -> None:
+    """Issue 13.15: Werkzeug's own text ("Address already in use / Port N is in use...") never shows."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "remedybot", "sandbox", "serve", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use."]
+    assert done.stdout == ""
