@@ -27,6 +27,7 @@ NAMES = (
     "hardware_switch",
     "duplicate",
     "history_slim",
+    "secret_removal",
     "escalate",
 )
 

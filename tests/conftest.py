@@ -131,7 +131,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the classifier's accuracy on the real corpus when its test ran."""
     import sys
 
-    module = sys.modules.get("test_classify") or sys.modules.get("tests.engine.test_classify")
-    figure = getattr(module, "ACCURACY", {}).get("corpus") if module else None
-    if figure:
-        terminalreporter.write_line(f"classifier accuracy on real cases (tests/data): {figure}")
+    for name in ("test_classify", "test_real_cases"):
+        module = sys.modules.get(name) or sys.modules.get(f"tests.engine.{name}")
+        figure = getattr(module, "ACCURACY", {}).get("corpus") if module else None
+        if figure:
+            terminalreporter.write_line(f"classifier accuracy on real cases (tests/data): {figure}")

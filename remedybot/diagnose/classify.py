@@ -313,4 +313,13 @@ def _build(ctx: Context, catalog: Catalog, winner: str, confidence: float,
         evidence=_lines(parts, MAX_EVIDENCE) if winner != "healthy" else [],
         alternatives=alternatives, culprit=_culprit(ctx, parts) if winner != "healthy" else {},
         stage=ctx.stage, next_step=info.next_step.replace("{space_id}", space_id).strip(), title=info.title,
-        summary=top.hit.signature.summary if top is not None else "", missing=dict(ctx.evidence.missing))
+        summary=top.hit.signature.summary if top is not None else "", missing=dict(ctx.evidence.missing),
+        would_decide=_would_decide(catalog, winner, confidence, top))
+
+
+def _would_decide(catalog: Catalog, winner: str, confidence: float, top: _Part | None) -> str:
+    """For a low-confidence diagnosis, the one piece of evidence that would settle it (signature, else branch)."""
+    if confidence >= MEDIUM:
+        return ""
+    own = top.hit.signature.would_decide if top is not None else None
+    return own or catalog.branches[winner].would_decide

@@ -56,7 +56,7 @@ MIN_SPACES = 3  # an incident needs at least this many Spaces failing the same w
 MIN_FRACTION = 0.3  # ... that are also at least this share of the failing Spaces
 # Branches whose evidence names a cause inside the Space (or a block on it): never an incident.
 OWN_CAUSE = frozenset({"dependency", "apt_package", "config_error", "port_mismatch", "repo_too_large",
-                       "policy_block", "healthy"})
+                       "secret_detected", "policy_block", "healthy"})
 # Severity, most urgent first: many Spaces down, a block only Hugging Face lifts, a cause nobody knows,
 # then every other failure (by confidence), Spaces that could not be read, and healthy ones last.
 _RANK = {"platform_incident": 0, "policy_block": 1, "unknown": 2}

@@ -29,6 +29,9 @@ from remedybot.hub.session import CONNECT_TIMEOUT
 
 log = logging.getLogger("remedybot.hub")
 
+# The stream is read in blocks of 8 KiB per kept line (256 KiB to 8 MiB): a block costs Python work on its last
+# max_lines events only, so a long replay costs about one such step per 8 KiB, whatever max_lines is.
+BLOCK_BYTES_PER_LINE, MIN_BLOCK, MAX_BLOCK = 8 * 1024, 256 * 1024, 8 * 1024 * 1024
 IDLE_SECONDS = 5.0  # silence that means "the replay is over" (huggingface_hub's non-follow read timeout)
 # Transport failures that end a stream we are reading: keep the lines we have.
 _STREAM_ENDS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError,
@@ -50,15 +53,23 @@ class _Tail:
         self.payloads: deque[bytes] = deque()
         self.raw_size = 0
 
-    def add_line(self, raw: bytes) -> None:
-        """One SSE line: keep `data: {...}` payloads; skip keep-alives ("data:"), comments, other fields."""
-        if not raw.startswith(b"data:"):
-            return
-        payload = raw[5:].strip()
-        if not payload.startswith(b"{"):
-            return
-        self.payloads.append(payload)
-        self.raw_size += len(payload)
+    def add_block(self, block: bytes, max_line: int) -> None:
+        """Whole SSE lines at once: keep `data: {...}` payloads (not keep-alives, comments, other fields). Only the
+        block's last `max_lines` events can be kept, so only those are read, walking back from its end; lines
+        longer than `max_line` are dropped."""
+        found: list[bytes] = []
+        end = len(block)
+        while end >= 0 and len(found) < self.max_lines:
+            start = block.rfind(b"\n", 0, end) + 1
+            if end - start <= max_line and block.startswith((b"data: {", b"data:{"), start, end):
+                found.append(block[start + 5:end].strip())
+            end = start - 1
+        if len(found) >= self.max_lines:  # the block alone fills the tail: what came before is gone
+            self.payloads.clear()
+            self.raw_size = 0
+        for payload in reversed(found):
+            self.payloads.append(payload)
+            self.raw_size += len(payload)
         while len(self.payloads) > self.max_lines or self.raw_size > self.raw_budget:
             self.raw_size -= len(self.payloads.popleft())
 
@@ -83,28 +94,50 @@ class _Tail:
 
 
 def _read(response: httpx2.Response, tail: _Tail, deadline: float) -> None:
-    """Feed the stream into `tail` until it ends, goes silent, or the deadline passes."""
+    """Feed the stream into `tail` until it ends, goes silent, or the deadline passes.
+
+    Chunks are gathered into blocks of about BLOCK_BYTES and each block's whole lines go to the tail at once,
+    so a long replay costs its transfer and a few hundred lines per block, not Python work on every line.
+    """
     max_line = 2 * tail.max_bytes + 4096  # one SSE line, JSON-escaped; longer ones are dropped
-    pending = b""
-    dropping = False
+    block_bytes = min(MAX_BLOCK, max(MIN_BLOCK, BLOCK_BYTES_PER_LINE * tail.max_lines))
+    chunks: list[bytes] = []
+    size = 0
+    pending = b""  # the start of a line the last block cut
+    dropping = False  # inside an overlong line: skip up to its end
+    ended = True
     try:
         for chunk in response.iter_bytes():
-            parts = (pending + chunk).split(b"\n")
-            pending = parts.pop()
-            if parts and dropping:
-                parts[0], dropping = b"", False  # the end of the overlong line
-            for part in parts:
-                tail.add_line(part)
-            if len(pending) > max_line:
-                log.debug("dropping an SSE line longer than %d bytes", max_line)
-                pending, dropping = b"", True
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= block_bytes:
+                pending, dropping = _block(pending + b"".join(chunks), tail, max_line, dropping)
+                chunks, size = [], 0
             if time.monotonic() >= deadline:
                 log.debug("log stream still sending at the deadline; returning the lines read so far")
-                return
-        if not dropping:
-            tail.add_line(pending)
+                ended = False
+                break
     except _STREAM_ENDS as exc:
         log.debug("log stream ended: %s", type(exc).__name__)
+        ended = False
+    pending, dropping = _block(pending + b"".join(chunks), tail, max_line, dropping)
+    if ended and not dropping:
+        tail.add_block(pending, max_line)  # the stream's last line, without its newline
+
+
+def _block(data: bytes, tail: _Tail, max_line: int, dropping: bool) -> tuple[bytes, bool]:
+    """Give `tail` the whole lines of `data`; return the unfinished last line and whether it is being dropped."""
+    cut = data.rfind(b"\n")
+    if cut < 0:  # no line ends here: all of it belongs to one line
+        return (b"", True) if dropping or len(data) > max_line else (data, False)
+    start = data.find(b"\n") + 1 if dropping else 0  # the end of an overlong line
+    if start <= cut:
+        tail.add_block(data[start:cut], max_line)
+    pending = data[cut + 1:]
+    if len(pending) > max_line:
+        log.debug("dropping an SSE line longer than %d bytes", max_line)
+        return b"", True
+    return pending, False
 
 
 def log_tail(hub: HubCore, space_id: str, *, build: bool, max_lines: int = 400, max_bytes: int = 256_000,

@@ -101,6 +101,7 @@ class Diagnosis:
     title: str = ""
     summary: str = ""
     missing: dict[str, str] = field(default_factory=dict)
+    would_decide: str = ""  # with low confidence: the one piece of evidence that would settle it
 
     @property
     def confidence_label(self) -> str:
@@ -126,6 +127,7 @@ class Diagnosis:
             "alternatives": [a.to_dict() for a in self.alternatives],
             "next_step": self.next_step,
             "missing": dict(self.missing),
+            "would_decide": self.would_decide or None,
         }
 
 
@@ -173,6 +175,8 @@ def render_text(diagnosis: Diagnosis, color: bool = False) -> str:
         lines.append("  Also possible: " + ", ".join(f"{a.branch} ({a.confidence:.2f})" for a in d.alternatives))
     if d.missing:
         lines.append("  Not collected: " + "; ".join(f"{k} ({v})" for k, v in d.missing.items()))
+    if d.would_decide:
+        lines.append(f"  What would decide: {terminal_safe(d.would_decide)}")
     lines.append("")
     lines.append(f"  Next: {d.next_step}")
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ class Branch(StrEnum):
     PLATFORM_INCIDENT = "platform_incident"
     WEDGED_SPACE = "wedged_space"
     REPO_TOO_LARGE = "repo_too_large"
+    SECRET_DETECTED = "secret_detected"
     CAPACITY = "capacity"
     STARTUP_CRASH = "startup_crash"
     PORT_MISMATCH = "port_mismatch"

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from remedybot.diagnose.catalog.schema import BRANCH_IDS, CatalogError, Example, Signature, load_branches, load_catalog
+from remedybot.diagnose.catalog.schema import (
+    BLIND_SPOTS,
+    BRANCH_IDS,
+    CatalogError,
+    Example,
+    Signature,
+    load_branches,
+    load_catalog,
+)
 from remedybot.diagnose.classify import classify
 from remedybot.model.evidence import Evidence
 
@@ -112,3 +120,25 @@ def test_every_example_classifies_to_its_signature_branch(signature: Signature, 
     assert signature.id in {e.signature for e in diagnosis.evidence}
     for key, value in (example.culprit or {}).items():
         assert diagnosis.culprit.get(key) == value, (key, diagnosis.culprit)
+
+
+# -- issue 15's blind spots: each covered by real examples from more than one source ------------------
+
+
+def _source(url: str) -> str:
+    """Where a case was published: host plus, on GitHub, the owner/repo (two issues of one repo are one source)."""
+    parts = url.split("/")
+    return "/".join(parts[2:5]) if parts[2] == "github.com" else parts[2] + "/" + "/".join(parts[3:5])
+
+
+def test_every_blind_spot_has_three_real_examples_from_two_sources() -> None:
+    examples: dict[str, set[str]] = {spot: set() for spot in BLIND_SPOTS}
+    for signature in load_catalog().signatures:
+        for example in signature.examples:
+            if example.blind_spot:
+                examples[example.blind_spot].add(example.source_url)
+    coverage = {spot: (len(urls), len({_source(u) for u in urls})) for spot, urls in examples.items()}
+    print("\nblind-spot coverage (real cases, sources): "
+          + ", ".join(f"{spot} {n}/{m}" for spot, (n, m) in coverage.items()))
+    thin = {spot: figures for spot, figures in coverage.items() if figures[0] < 3 or figures[1] < 2}
+    assert not thin, thin

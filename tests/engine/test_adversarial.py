@@ -255,13 +255,15 @@ def test_ansi_colours_around_the_error_do_not_hide_it() -> None:
 
 # -- empty and missing logs, at every stage --------------------------------------------------
 
-# What an empty log (the source answered, nothing in it) means at each stage.
+# What an empty log (the source answered, nothing in it) means at each stage. RUNNING with nothing printed and
+# no answer from the app read is not shown to be healthy (visitors may see "Preparing Space"); PAUSED without a
+# reason is read as a pause by Hugging Face, the harmless reading (escalate only), at low confidence.
 EMPTY_LOGS = {
     "NO_APP_FILE": "config_error", "CONFIG_ERROR": "config_error",
     "BUILDING": "wedged_space", "RUNNING_BUILDING": "wedged_space", "BUILD_ERROR": "wedged_space",
-    "RUNNING": "healthy", "SLEEPING": "healthy",
+    "RUNNING": "unknown", "SLEEPING": "healthy",
     "RUNTIME_ERROR": "unknown", "APP_STARTING": "unknown", "RUNNING_APP_STARTING": "unknown",
-    "PAUSED": "unknown", "STOPPED": "unknown", "DELETING": "unknown",
+    "PAUSED": "policy_block", "STOPPED": "unknown", "DELETING": "unknown",
 }
 
 
@@ -277,8 +279,10 @@ def test_empty_logs_at_each_stage(stage: str | None, logs: dict[str, list[str]])
     expected = EMPTY_LOGS.get(stage or "", "unknown")
     assert d.branch == expected, d.to_dict()
     assert all(e.source not in ("build_log", "run_log") for e in d.evidence)  # nothing to cite in an empty log
-    if expected == "unknown":
-        assert d.confidence_label == "low"
+    if expected in ("unknown", "policy_block"):
+        assert d.confidence_label == "low" and d.would_decide
+    if stage in ("RUNNING", "PAUSED"):
+        assert "wedged_space" in {a.branch for a in d.alternatives}
     if expected == "wedged_space" and stage == "BUILD_ERROR":
         assert d.confidence_label == "medium"  # failed with no output: a wedge, but said less surely
 
@@ -291,8 +295,11 @@ def test_missing_logs_at_each_stage(stage: str | None) -> None:
     assert d.missing == missing
     if stage in ("NO_APP_FILE", "CONFIG_ERROR"):
         assert d.branch == "config_error"  # the stage alone says it
-    elif stage in ("RUNNING", "SLEEPING"):
+    elif stage in ("RUNNING", "SLEEPING"):  # an unreadable run log is no observation: the stage stands
         assert d.branch == "healthy"
+    elif stage == "PAUSED":
+        assert d.branch == "policy_block" and d.confidence_label == "low"
+        assert [a.branch for a in d.alternatives] == ["wedged_space"]
     elif stage in ("BUILDING", "RUNNING_BUILDING"):
         assert d.branch == "wedged_space" and d.confidence_label == "low"
         assert "not collected" in d.evidence[0].text and "403" in d.evidence[0].text

@@ -172,7 +172,7 @@ def test_masked_lines_ignore_times_hashes_and_the_space_name() -> None:
 
 def test_severity_order() -> None:
     results = [_other(0), _wedged(0), SpaceResult("o/x", error="gone")]
-    healthy = Evidence(space_id="o/h", runtime={"stage": "RUNNING"})
+    healthy = Evidence(space_id="o/h", runtime={"stage": "RUNNING"}, run_log=["Running on local URL:  http://0.0.0.0:7860"])
     results.append(SpaceResult("o/h", classify(healthy), healthy))
     ordered = [r.space_id for r in sorted(results, key=severity_key)]
     assert ordered == ["o/c0", "o/w0", "o/x", "o/h"]  # failing by confidence, unreadable, healthy last

@@ -422,6 +422,30 @@ def starting_without_output(ctx: Context) -> list[Finding]:
     return [Finding("run_log", header + 1, src.lines[header], None, {})]
 
 
+def docker_starting_without_output(ctx: Context) -> list[Finding]:
+    """A Docker Space starting silently: there the owner picks the port, so it is often not the one checked."""
+    return starting_without_output(ctx) if ctx.sdk == "docker" else []
+
+
+def running_unobserved(ctx: Context) -> list[Finding]:
+    """RUNNING, but neither a run log line nor the app's own answer was read: nothing shows it serves.
+
+    A Space can say RUNNING while its visitors see "Preparing Space" or a 503; the stage alone does not
+    tell the two apart (a Space that printed and answered does: the other checks and signatures read it).
+    A run log whose absence the evidence explains (`missing`: unreadable, or left out on purpose by a fleet
+    scan's listing shortcut) is not an observation either way, and the stage stands as before.
+    """
+    if ctx.stage != "RUNNING" or ctx.get("app_probe") is not None:
+        return []
+    src = ctx.get("run_log")
+    if src is not None and any(src.lines[i].strip() for i in src.scanned):
+        return []
+    if src is None and "run_log" in ctx.evidence.missing:
+        return []
+    state = "no run log" if src is None else "run log empty"
+    return [Finding("runtime.stage", 1, f"{ctx.stage} ({state}, no answer from the app read)", None, {})]
+
+
 _STAMP = re.compile(r"===== Application Startup at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 
 
@@ -503,4 +527,6 @@ CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "starting_without_output": starting_without_output,
     "fleet_same_failure": fleet_same_failure,
     "storage_over_limit": storage_over_limit,
+    "running_unobserved": running_unobserved,
+    "docker_starting_without_output": docker_starting_without_output,
 }

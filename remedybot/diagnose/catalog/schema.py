@@ -39,9 +39,14 @@ FIELDS = ("build_log", "run_log", "error_message", "abuse", "push_error", "resta
 # Python checks a matcher can name (remedybot.diagnose.catalog.checks.CHECKS holds the code).
 CHECKS = ("app_port_mismatch", "localhost_bind", "sdk_version_unknown", "readme_invalid", "app_file_missing",
           "build_not_progressing", "startup_too_long", "starting_without_output", "fleet_same_failure",
-          "storage_over_limit")
+          "storage_over_limit", "running_unobserved", "docker_starting_without_output")
 # Checks that read only the stage and the absence of output: their signatures rank as stage-only evidence.
-STAGE_CHECKS = ("build_not_progressing", "starting_without_output")
+STAGE_CHECKS = ("build_not_progressing", "starting_without_output", "running_unobserved",
+                "docker_starting_without_output")
+# The kinds of failure issue 15 found the catalog blind to; an example may say which one it stands for, and
+# tests/catalog/test_signatures.py checks that each has enough real examples from more than one source.
+BLIND_SPOTS = ("node_native", "other_port", "go_rust", "multistage", "readme_metadata", "other_spelling",
+               "bad_wheel", "push_refused", "zerogpu", "sparse")
 CULPRIT_SOURCES = ("runtime.hardware.requested", "runtime.hardware.current", "info.sdk", "front_matter.sdk_version",
                    "front_matter.app_file", "front_matter.python_version")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
@@ -139,6 +144,14 @@ class Example(_Strict):
     # A signature that is a runner-up by design (the other reading of the same evidence) names the
     # branch that wins instead; the tests then expect the signature among the alternatives.
     runner_up_to: str | None = None
+    blind_spot: str | None = None  # one of BLIND_SPOTS: the kind of failure this real case stands for
+
+    @field_validator("blind_spot")
+    @classmethod
+    def _known_blind_spot(cls, value: str | None) -> str | None:
+        if value is not None and value not in BLIND_SPOTS:
+            raise ValueError(f"unknown blind_spot {value!r}; use one of {', '.join(BLIND_SPOTS)}")
+        return value
 
     @field_validator("evidence")
     @classmethod
@@ -161,6 +174,8 @@ class Signature(_Strict):
     explained_by: branches whose own fatal evidence, when present, is the cause this line is a symptom of
         (a launch timeout explained by a port mismatch).
     culprit: named regex groups kept as the culprit; culprit_from: culprit keys read from the evidence.
+    would_decide: for evidence too thin to be sure, the one piece of evidence that would decide (shown with a
+        low-confidence diagnosis; the branch's own `would_decide` otherwise).
     """
 
     id: str
@@ -174,6 +189,7 @@ class Signature(_Strict):
     culprit: tuple[str, ...] = ()
     culprit_from: dict[str, str] = Field(default_factory=dict)
     examples: tuple[Example, ...] = Field(min_length=1)
+    would_decide: str | None = Field(default=None, min_length=5, max_length=200)
 
     @field_validator("id")
     @classmethod
@@ -229,11 +245,11 @@ class Signature(_Strict):
 
     @property
     def tier(self) -> int:
-        """0 platform, 1 policy, 2 specific failure, 3 stage-only evidence."""
-        if self.branch in TIERS:
-            return TIERS[self.branch]
+        """0 platform, 1 policy, 2 specific failure, 3 stage-only evidence (whatever branch it points to)."""
         stage_only = all(m.field == "stage" or m.check in STAGE_CHECKS for m in self.match)
-        return 3 if stage_only else 2
+        if stage_only:
+            return 3
+        return TIERS.get(self.branch, 2)
 
 
 class Branch(_Strict):
@@ -242,6 +258,7 @@ class Branch(_Strict):
     title: str
     meaning: str
     next_step: str
+    would_decide: str = ""  # what evidence would settle a low-confidence diagnosis of this branch
 
 
 class Catalog(_Strict):
