@@ -11,6 +11,7 @@ tickets and webhooks all pass through `redact`/`redact_data` (SAFETY.md,
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -18,39 +19,48 @@ MARK = "[REDACTED]"
 
 # Credential shapes, whole match replaced. No leading \b: a token glued to a word ("MY_hf_...",
 # "tokenhf_...") is still a token.
-_TOKENS = [
-    re.compile(r"hf_(?!hub_)[A-Za-z0-9]{30,}"),  # Hugging Face user/org/app tokens (37 characters)
-    re.compile(r"\bhf_(?!hub_)[A-Za-z0-9_\-]{8,}"),  # shorter hf_ values standing alone (not hf_hub_download)
-    re.compile(r"api_org_[A-Za-z0-9]{8,}"),
-    re.compile(r"sk-(?:proj-|live-|test-|ant-(?:api\d+-)?)?[A-Za-z0-9_\-]{20,}"),  # OpenAI, Anthropic, Stripe
-    re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key ids
-    re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"),  # GitHub tokens
-    re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack tokens
-    re.compile(r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),  # JWTs
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
+_TOKEN_SOURCES = [
+    r"hf_(?!hub_)[A-Za-z0-9]{30,}",  # Hugging Face user/org/app tokens (37 characters)
+    r"\bhf_(?!hub_)[A-Za-z0-9_\-]{8,}",  # shorter hf_ values standing alone (not hf_hub_download)
+    r"api_org_[A-Za-z0-9]{8,}",
+    r"sk-(?:proj-|live-|test-|ant-(?:api\d+-)?)?[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic, Stripe
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
+    r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}",  # GitHub tokens
+    r"xox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack tokens
+    r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWTs
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
 ]
 # Shapes whose first group (the name, the scheme) stays and whose value goes.
-_VALUES = [
+_VALUE_SOURCES = [
     # Authorization headers, whatever the scheme; cookies whole.
-    (re.compile(r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s'\",]+"), "{0}" + MARK),
-    (re.compile(r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\r\n]+"), "{0}" + MARK),
+    (r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s'\",]+", "{0}" + MARK),
+    (r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\r\n]+", "{0}" + MARK),
     # password=..., MY_TOKEN=..., "api_key": "..." (the name glued to others is still the name). With ":" only
     # names that are never prose or a secret's *name* ("token: no token found", "secret": "OPENAI_API_KEY").
-    (re.compile(r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
-                r"access[_-]?key|secret[_-]?key|private[_-]?key)[\"']?\s*=\s*[\"']?)(?![\s\"']|\[REDACTED\])"
-                r"[^\s'\",;&]+"), "{0}" + MARK),
-    (re.compile(r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|api[_-]?key|access[_-]?key|"
-                r"secret[_-]?key|private[_-]?key)[\"']?\s*:\s*[\"']?)(?![\s\"']|\[REDACTED\])"
-                r"[^\s'\",;&]+"), "{0}" + MARK),
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}"), "{0}" + MARK),
+    (r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
+         r"access[_-]?key|secret[_-]?key|private[_-]?key)[\"']?\s*=\s*[\"']?)(?![\s\"']|\[REDACTED\])"
+         r"[^\s'\",;&]+", "{0}" + MARK),
+    (r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|api[_-]?key|access[_-]?key|"
+         r"secret[_-]?key|private[_-]?key)[\"']?\s*:\s*[\"']?)(?![\s\"']|\[REDACTED\])"
+         r"[^\s'\",;&]+", "{0}" + MARK),
+    (r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}", "{0}" + MARK),
     # user:password@ in URLs.
-    (re.compile(r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@"), "{0}" + MARK + "@"),
+    (r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@", "{0}" + MARK + "@"),
 ]
 
 # Every shape above contains one of these words (any case), so text without any of them has nothing to
 # redact: one scan instead of fifteen for the log lines that make up most of what passes through here.
-_MAYBE_SECRET = re.compile(r"(?i)hf_|api_org_|sk-|akia|asia|gh[pousr]_|github_pat_|xox|eyj|private|authorization|"
-                           r"cookie|passw|pwd|secret|token|api[_-]?key|access[_-]?key|bearer|://")
+_MAYBE_SECRET_SOURCE = (r"(?i)hf_|api_org_|sk-|akia|asia|gh[pousr]_|github_pat_|xox|eyj|private|authorization|"
+                        r"cookie|passw|pwd|secret|token|api[_-]?key|access[_-]?key|bearer|://")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], list[re.Pattern[str]], list[tuple[re.Pattern[str], str]]]:
+    """The patterns, compiled on first use: the CLI imports this module at start-up, and most commands
+    (`--help`, `--version`, usage errors) never redact anything."""
+    return (re.compile(_MAYBE_SECRET_SOURCE), [re.compile(source) for source in _TOKEN_SOURCES],
+            [(re.compile(source), replacement.replace("{0}", r"\1")) for source, replacement in _VALUE_SOURCES])
+
 
 # Log text is the Space's output, not ours: its colour codes and control characters must not reach
 # the terminal (they could hide or rewrite lines). Escape sequences go; other controls show as U+FFFD.
@@ -84,12 +94,13 @@ def redact(text: str) -> str:
     for secret in _extra_secrets:
         if secret in text:
             text = text.replace(secret, MARK)
-    if not _MAYBE_SECRET.search(text):
+    maybe_secret, tokens, values = _patterns()
+    if not maybe_secret.search(text):
         return text
-    for token in _TOKENS:
+    for token in tokens:
         text = token.sub(MARK, text)
-    for pattern, replacement in _VALUES:
-        text = pattern.sub(replacement.replace("{0}", r"\1"), text)
+    for pattern, replacement in values:
+        text = pattern.sub(replacement, text)
     return text
 
 
