@@ -62,6 +62,7 @@ class User:
     token: str
     write: bool = True
     orgs: list[str] = field(default_factory=list)
+    fullname: str = ""
 
 
 @dataclass
@@ -132,6 +133,7 @@ class HubState:
         self.clock = clock or SimClock()
         self.lock = threading.RLock()
         self.users: dict[str, User] = {}
+        self.orgs: dict[str, str] = {}  # organisation name -> full name
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lfs_store = LfsStore(root / "lfs")
         self.status = StatusPage()
@@ -147,6 +149,18 @@ class HubState:
         with self.lock:
             self.users[name] = user
         return user
+
+    def set_fullname(self, name: str, fullname: str) -> None:
+        with self.lock:
+            self.users[name].fullname = fullname
+
+    def add_org(self, name: str, fullname: str = "", members: list[str] | None = None) -> None:
+        """An organisation; its members may write to its repos."""
+        with self.lock:
+            self.orgs[name] = fullname or name
+            for member in members or []:
+                if name not in self.users[member].orgs:
+                    self.users[member].orgs.append(name)
 
     def user_for_token(self, token: str | None) -> User | None:
         if not token:
@@ -520,6 +534,7 @@ class HubState:
         with self.lock:
             data = {
                 "users": [u.__dict__ for u in self.users.values()],
+                "orgs": self.orgs,
                 "incident_active": self.incident_active,
                 "repos": [_repo_to_json(r) for r in self.repos.values()],
             }
@@ -534,6 +549,7 @@ class HubState:
         data = json.loads(path.read_text())
         for u in data["users"]:
             self.users[u["name"]] = User(**u)
+        self.orgs.update(data.get("orgs", {}))
         self.incident_active = data.get("incident_active", False)
         for raw in data["repos"]:
             repo = _repo_from_json(raw)
