@@ -86,6 +86,11 @@ def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
     return None
 
 
+def ref_name(branch: str) -> str:
+    """A branch name as a full ref; a full ref (refs/pr/1, a commit to a pull request) stays as it is."""
+    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+
+
 def git_blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
@@ -128,7 +133,7 @@ class GitRepo:
         return sha or None
 
     def head(self, branch: str = "main") -> str | None:
-        return self.resolve(f"refs/heads/{branch}")
+        return self.resolve(ref_name(branch))
 
     def branches(self) -> dict[str, str]:
         return self._refs("refs/heads/")
@@ -284,7 +289,7 @@ class GitRepo:
             if base:
                 args[2:2] = ["-p", base]
             sha = self.git(*args, input=message.encode(), env=cenv).decode().strip()
-            self.git("update-ref", f"refs/heads/{branch}", sha, current or ZERO_SHA)
+            self.git("update-ref", ref_name(branch), sha, current or ZERO_SHA)
             return sha
 
     def squash(self, branch: str, message: str, author: str) -> str:
