@@ -191,6 +191,7 @@ EMPTY_METADATA = ("Empty or missing yaml metadata in repo card "
 
 def _metadata_problems(content: str) -> tuple[list[str], list[str]]:
     """(errors, warnings) for a README's front matter, the checks the Hub makes before a commit."""
+    content = content.lstrip()  # the front matter may follow blank lines
     if not content.startswith("---"):
         return [], [EMPTY_METADATA]
     end = content.find("\n---", 3)
@@ -449,10 +450,15 @@ def lfs_files(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
 def lfs_files_batch(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
     repo = _repo(ctx, plural, ns, name, write=True)
     deletions = ctx.json().get("deletions", {})
+    oids = [oid for oid in deletions.get("sha", []) if isinstance(oid, str)]
     with ctx.state.lock:
-        for oid in deletions.get("sha", []):
+        for oid in oids:
             repo.lfs.pop(oid, None)
             ctx.state.release_lfs_object(oid)
+        if deletions.get("rewriteHistory") and oids:  # the pointers go too: history is rewritten
+            moved = ctx.state.git(repo).strip_lfs_pointers(set(oids))
+            if "refs/heads/main" in moved:
+                ctx.state.on_main_moved(repo, "commit")
     return json_response({})
 
 
