@@ -505,6 +505,7 @@ class HubState:
             repo = self.create_repo("space", scenario.space, private=scenario.private, sdk=scenario.sdk,
                                     hardware=scenario.hardware, storage_limit=10**15, author=owner)
             repo.scenario = scenario.branch
+            repo.xet = scenario.xet
             assert repo.space is not None
             repo.space.conditions = dict(scenario.conditions or {})
             for spec in scenario.commit_specs():
