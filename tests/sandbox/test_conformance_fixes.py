@@ -131,9 +131,9 @@ def test_commits_formatted_paths_info_expand_and_hook_output(api: HfApi, repo: s
 
 
 def test_validate_yaml_errors_and_warnings(api: HfApi, repo: str) -> None:
-    with pytest.raises(ValueError, match="Invalid metadata in README.md"):
+    with pytest.raises(ValueError, match=r"Invalid metadata in README\.md"):
         api.upload_file(path_or_fileobj=b"\n---\nmodel-index: foo\n---\n", path_in_repo="README.md", repo_id=repo)
-    with pytest.warns(UserWarning, match="Warnings while validating metadata in README.md"):
+    with pytest.warns(UserWarning, match=r"Warnings while validating metadata in README\.md"):
         api.upload_file(path_or_fileobj=b"no metadata", path_in_repo="README.md", repo_id=repo)
 
 
