@@ -39,7 +39,7 @@ _sandbox = urlsplit(SANDBOX)
 testing_constants.ENDPOINT_STAGING = SANDBOX
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PRODUCTION = "runs against the production Hub (huggingface.co), which the conformance run never reaches"
-XET = "needs Xet storage (a CAS for uploads and downloads); the sandbox stores large files in git-LFS"
+XET = "needs the Xet CAS (hf_xet uploads and downloads), which the sandbox does not run; its bytes go through LFS"
 SKIPS: dict[str, str] = {}  # node id -> reason, filled in by run.py through REMEDYBOT_CONFORMANCE_SKIPS
 
 
