@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean git-lfs
+.PHONY: demo test lint bench conformance clean git-lfs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,5 +42,11 @@ test: $(TSTAMP) git-lfs
 bench: $(TSTAMP) git-lfs
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
+# huggingface_hub's own Hub-API tests against a fresh sandbox Hub (downloads the pinned sdist;
+# never part of `make test`). See CONTRIBUTING.md.
+conformance: $(TSTAMP) git-lfs
+	$(PY) -m pip install --quiet -e '.[test,conformance]'
+	$(PY) tools/conformance/run.py
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .conformance build dist *.egg-info .pytest_cache .ruff_cache

@@ -114,9 +114,12 @@ class StorageCalls(RepoCalls):
                           repo_type=repo_type)
 
     def delete_lfs_objects(self, repo_id: str, oids: list[str], *, repo_type: str = "space") -> None:
-        """Permanently delete LFS objects by sha256, history references included (`rewriteHistory`).
+        """Permanently delete LFS objects by sha256, leaving every commit as it is (`rewriteHistory: false`).
 
-        Cannot be undone. Callers check first that no ref references them (slim.py does).
+        With `rewriteHistory: true` (huggingface_hub's default) the Hub would also rewrite every commit
+        that holds a pointer to them: new commit ids, so the planned parent of the next commit would no
+        longer match (SAFETY.md: the purge keeps every commit). Cannot be undone. Callers check first
+        that no ref's tip references them (slim.py does).
         """
         url = self._api(repo_id, repo_type, "lfs-files/batch")
         for start in range(0, len(oids), DELETE_BATCH):
@@ -127,7 +130,7 @@ class StorageCalls(RepoCalls):
                 left = {obj.get("fileOid") for obj in self.list_lfs_objects(repo_id, repo_type)}
                 return not left.intersection(batch)
 
-            self._call(partial(self._post, url, json={"deletions": {"sha": batch, "rewriteHistory": True}}),
+            self._call(partial(self._post, url, json={"deletions": {"sha": batch, "rewriteHistory": False}}),
                       what="delete LFS objects of", repo_id=repo_id, repo_type=repo_type, before_retry=took_effect)
 
     def super_squash(self, repo_id: str, message: str, *, repo_type: str = "space", branch: str = "main") -> None:

@@ -92,6 +92,11 @@ def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
     return None
 
 
+def ref_name(branch: str) -> str:
+    """A branch name as a full ref; a full ref (refs/pr/1, a commit to a pull request) stays as it is."""
+    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+
+
 def git_blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
@@ -163,7 +168,7 @@ class GitRepo:
         return sha or None
 
     def head(self, branch: str = "main") -> str | None:
-        return self.resolve(f"refs/heads/{branch}")
+        return self.resolve(ref_name(branch))
 
     def branches(self) -> dict[str, str]:
         return self._refs("refs/heads/")
@@ -325,7 +330,7 @@ class GitRepo:
             if base:
                 args[2:2] = ["-p", base]
             sha = self.git(*args, input=message.encode(), env=cenv).decode().strip()
-            self.git("update-ref", f"refs/heads/{branch}", sha, current or ZERO_SHA)
+            self.git("update-ref", ref_name(branch), sha, current or ZERO_SHA)
             return sha
 
     def squash(self, branch: str, message: str, author: str) -> str:
@@ -339,9 +344,56 @@ class GitRepo:
                     "GIT_COMMITTER_NAME": author,
                     "GIT_COMMITTER_EMAIL": f"{author}@users.noreply.sandbox.local"}
             sha = self.git("commit-tree", tree, "-F", "-", input=message.encode(), env=cenv).decode().strip()
-            self.git("update-ref", f"refs/heads/{branch}", sha, head)
+            self.git("update-ref", ref_name(branch), sha, head)
             self.prune()
             return sha
+
+    def strip_lfs_pointers(self, oids: set[str]) -> dict[str, str]:
+        """Rewrite every ref's history without the pointer files of `oids` (the Hub's `rewriteHistory`).
+
+        Commits whose tree and parents do not change keep their ids; every other commit is
+        re-created with the same message, author and dates. Returns the refs that moved (ref -> new sha).
+        """
+        with self.lock:
+            refs = {name: sha for name, sha in (line.split(" ", 1) for line in self.git(
+                "for-each-ref", "--format=%(refname) %(objectname)").decode().splitlines())}
+            order = self.git("rev-list", "--reverse", "--topo-order", *refs.values(), check=False).decode().split()
+            mapped: dict[str, str] = {}
+            for sha in order:
+                mapped[sha] = self._rewrite_commit(sha, oids, mapped)
+            moved = {}
+            for name, sha in refs.items():
+                new = mapped.get(sha, sha)
+                if new != sha:
+                    self.git("update-ref", name, new, sha)
+                    moved[name] = new
+            if moved:
+                self.prune()
+            return moved
+
+    def _rewrite_commit(self, sha: str, oids: set[str], mapped: dict[str, str]) -> str:
+        fmt = "%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI"
+        tree, parents, an, ae, ad, cn, ce, cd = self.git("show", "-s", f"--format={fmt}", sha).decode().strip() \
+            .split("\x1f")
+        doomed = [e.path for e in self.tree(sha) if e.size < 1024
+                  and (parse_lfs_pointer(self.read_blob(e.oid)) or ("", 0))[0] in oids]
+        new_parents = [mapped.get(p, p) for p in parents.split()]
+        if not doomed and new_parents == parents.split():
+            return sha
+        if doomed:
+            with tempfile.TemporaryDirectory() as tmp:
+                env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+                self.git("read-tree", tree, env=env)
+                lines = "".join(f"0 {ZERO_SHA}\t{path}\n" for path in doomed)
+                self.git("update-index", "--index-info", input=lines.encode(), env=env)
+                tree = self.git("write-tree", env=env).decode().strip()
+        message = self.git("show", "-s", "--format=%B", sha)
+        args = ["commit-tree", tree]
+        for parent in new_parents:
+            args += ["-p", parent]
+        env = {"GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": ad,
+               "GIT_COMMITTER_NAME": cn, "GIT_COMMITTER_EMAIL": ce, "GIT_COMMITTER_DATE": cd}
+        return self.git(*args, input=message, env=env).decode().strip()
 
     def prune(self) -> None:
         """Drop unreachable objects now, so storage figures fall at once."""

@@ -28,14 +28,14 @@ def _summary(ctx: Ctx, repo: Repo, d: Discussion) -> dict[str, Any]:
 
 def _details(ctx: Ctx, repo: Repo, d: Discussion) -> dict[str, Any]:
     data = _summary(ctx, repo, d)
-    events = [_event(ctx, "comment", d.author, {"edited": False, "hidden": False,
+    events = [_event(ctx, "comment", d.author, {"edited": d.description_edited, "hidden": False,
                                                 "latest": {"raw": d.description}}, d.created_at, 0)]
     for i, c in enumerate(d.comments, start=1):
         events.append(_event(ctx, c["type"], c["author"], c["data"], c["t"], i))
     data["events"] = events
     if d.is_pr:
         git = ctx.state.git(repo)
-        data["changes"] = {"base": "refs/heads/main"}
+        data["changes"] = {"base": f"refs/heads/{d.base}"}
         if d.status == "merged":
             data["changes"]["mergeCommitId"] = next(
                 (c["data"].get("mergeCommitId") for c in d.comments if c["type"] == "status-change"
@@ -43,7 +43,7 @@ def _details(ctx: Ctx, repo: Repo, d: Discussion) -> dict[str, Any]:
         data["filesWithConflicts"] = []
         head = git.resolve(d.git_ref) if d.git_ref else None
         if head and ctx.request.args.get("diff"):
-            base = git.resolve("refs/heads/main")
+            base = git.resolve(f"refs/heads/{d.base}")
             data["diff"] = git.git("diff", f"{base}...{head}", check=False).decode("utf-8", "replace")
     return data
 
@@ -56,8 +56,9 @@ def _find(repo: Repo, num: int) -> Discussion:
 
 
 def open_pull_request(ctx: Ctx, repo: Repo, title: str, description: str, adds: dict[str, bytes],
-                      lfs_adds: dict[str, tuple[str, int]], deletes: list[str]) -> tuple[str, Discussion]:
-    """Create a PR whose ref refs/pr/N holds one commit on top of main."""
+                      lfs_adds: dict[str, tuple[str, int]], deletes: list[str],
+                      base: str = "main") -> tuple[str, Discussion]:
+    """Create a PR whose ref refs/pr/N holds one commit on top of the branch `base`."""
     user = ctx.require_user()
     state = ctx.state
     with state.lock:
@@ -68,7 +69,7 @@ def open_pull_request(ctx: Ctx, repo: Repo, title: str, description: str, adds: 
                 state.add_lfs_object(repo, oid, size, path)
         num = len(repo.discussions) + 1
         git = state.git(repo)
-        main = git.head("main")
+        main = git.head(base)
         files = dict(adds)
         files.update({p: lfs_pointer(o, s) for p, (o, s) in lfs_adds.items()})
         branch = f"__pr_{num}"
@@ -79,7 +80,8 @@ def open_pull_request(ctx: Ctx, repo: Repo, title: str, description: str, adds: 
         git.set_ref(f"refs/pr/{num}", sha)
         git.set_ref(f"refs/heads/{branch}", None)
         pr = Discussion(num=num, title=title, author=user.name, is_pr=True, status="open",
-                        created_at=state.clock.now(), description=description, git_ref=f"refs/pr/{num}")
+                        created_at=state.clock.now(), description=description, git_ref=f"refs/pr/{num}",
+                        base=base)
         pr.comments.append({"type": "commit", "author": user.name, "t": state.clock.now(),
                             "data": {"subject": title, "oid": sha}})
         repo.discussions.append(pr)
@@ -93,8 +95,8 @@ def list_discussions(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
     kind = args.get("type")
     if kind in ("pull_request", "discussion"):
         items = [d for d in items if d.is_pr == (kind == "pull_request")]
-    if args.get("status") in ("open", "closed"):
-        items = [d for d in items if (d.status == "open") == (args["status"] == "open")]
+    if args.get("status") in ("open", "closed"):  # "open" includes drafts, as on the Hub
+        items = [d for d in items if (d.status in ("open", "draft")) == (args["status"] == "open")]
     if args.get("author"):
         items = [d for d in items if d.author == args["author"]]
     items = sorted(items, key=lambda d: -d.num)
@@ -137,6 +139,45 @@ def comment(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Response:
     return json_response({"newMessage": _event(ctx, "comment", user.name, item["data"], now, len(d.comments))})
 
 
+def rename(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Response:
+    """A new title, recorded as a title-change event (the author or a writer may rename)."""
+    repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}")
+    user = ctx.require_user()
+    d = _find(repo, num)
+    if user.name != d.author and not ctx.state.may_write(user, repo.repo_id):
+        raise HubStateError(403, "You don't have the rights to rename this discussion")
+    title = str(ctx.json().get("title", "")).strip()
+    if not title:
+        raise HubStateError(400, "Title must not be empty")
+    now = ctx.state.clock.now()
+    item = {"type": "title-change", "author": user.name, "t": now, "data": {"from": d.title, "to": title}}
+    d.title = title
+    d.comments.append(item)
+    return json_response({"newTitle": _event(ctx, "title-change", user.name, item["data"], now, len(d.comments))})
+
+
+def edit_comment(ctx: Ctx, plural: str, ns: str, name: str, num: int, comment_id: str) -> Response:
+    """Edit a comment by its event id (the first one is the description); only its author may."""
+    repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}")
+    user = ctx.require_user()
+    d = _find(repo, num)
+    content = ctx.json().get("content", "")
+    events = _details(ctx, repo, d)["events"]
+    for idx, event in enumerate(events):
+        if event["id"] != comment_id.lower() or event["type"] != "comment":
+            continue
+        if event["author"]["name"] != user.name:
+            raise HubStateError(403, "You can only edit your own comments")
+        if idx == 0:
+            d.description, d.description_edited = content, True
+        else:
+            data = d.comments[idx - 1]["data"]
+            data["latest"] = {"raw": content}
+            data["edited"] = True
+        return json_response({"updatedComment": _details(ctx, repo, d)["events"][idx]})
+    raise HubStateError(404, f"Comment {comment_id} not found")
+
+
 def change_status(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Response:
     repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}", write=True)
     assert ctx.user is not None
@@ -153,7 +194,7 @@ def change_status(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Respon
 
 
 def merge(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Response:
-    """Merge a PR: main moves to a commit with the PR's tree (a rebuild follows for Spaces)."""
+    """Merge a PR: its target branch moves to the PR's head (a rebuild follows for a Space's main)."""
     repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}", write=True)
     assert ctx.user is not None
     d = _find(repo, num)
@@ -163,15 +204,16 @@ def merge(ctx: Ctx, plural: str, ns: str, name: str, num: int) -> Response:
     with state.lock:
         git = state.git(repo)
         head = git.resolve(d.git_ref or "")
-        main = git.head("main")
+        main = git.head(d.base)
         if head is None:
             raise HubStateError(400, "Pull request has no commits")
         base = git.git("merge-base", head, main).decode().strip() if main else None
         if base != main:
             raise HubStateError(409, "This pull request has conflicts with the target branch")
         if head != main:
-            git.set_ref("refs/heads/main", head)
-            state.on_main_moved(repo, "commit")
+            git.set_ref(f"refs/heads/{d.base}", head)
+            if d.base == "main":
+                state.on_main_moved(repo, "commit")
         d.status = "merged"
         d.comments.append({"type": "status-change", "author": ctx.user.name, "t": state.clock.now(),
                            "data": {"status": "merged", "mergeCommitId": head}})
@@ -184,5 +226,8 @@ ROUTES = [
     Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>", endpoint=discussion_details, methods=["GET"]),
     Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>/comment", endpoint=comment, methods=["POST"]),
     Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>/status", endpoint=change_status, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>/title", endpoint=rename, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>/comment/<comment_id>/edit", endpoint=edit_comment,
+         methods=["POST"]),
     Rule(f"/api/{T}/<ns>/<name>/discussions/<int:num>/merge", endpoint=merge, methods=["POST"]),
 ]

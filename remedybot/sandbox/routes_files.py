@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -14,8 +15,9 @@ import yaml
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
-from remedybot.sandbox.http import TYPE_FROM_PLURAL, Ctx, error_response, json_response
-from remedybot.sandbox.repostore import git_blob_sha, parse_lfs_pointer
+from remedybot.sandbox import gitrules
+from remedybot.sandbox.http import TYPE_FROM_PLURAL, Ctx, json_response
+from remedybot.sandbox.repostore import git_blob_sha, lfs_pointer, parse_lfs_pointer
 from remedybot.sandbox.routes_repos import PREFIX
 from remedybot.sandbox.state import HubStateError, Repo
 
@@ -64,24 +66,60 @@ def _file_json(ctx: Ctx, repo: Repo, path: str, oid: str, size: int) -> dict[str
     if lfs:
         entry["size"] = lfs["size"]
         entry["lfs"] = lfs
-        entry["xetHash"] = xet_hash(lfs["oid"])
+        if repo.xet:
+            entry["xetHash"] = xet_hash(lfs["oid"])
     return entry
 
 
 # -- commit protocol -----------------------------------------------------------
+TRUE = ("1", "true", "True")
+
+
+def _branch_head(git, rev: str) -> str | None:
+    """The commit a branch (or a full ref such as refs/pr/1) points at; None for a branch to be created."""
+    return git.resolve(rev if rev.startswith("refs/") else f"refs/heads/{rev}")
+
+
+def _remote_oid(git, entry) -> str:
+    """The oid preupload reports for a file at HEAD: the sha256 of an LFS file, else the git blob sha."""
+    if entry.size < 1024:
+        pointer = parse_lfs_pointer(git.read_blob(entry.oid))
+        if pointer:
+            return pointer[0]
+    return entry.oid
+
+
 def preupload(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
-    repo = _repo(ctx, plural, ns, name, write=True)
+    """Upload modes as the Hub decides them: .gitattributes first, then size and binary content."""
+    create_pr = ctx.request.args.get("create_pr") in TRUE
+    repo = _repo(ctx, plural, ns, name, write=not create_pr)
+    ctx.require_user()
     git = ctx.state.git(repo)
-    head = git.resolve(f"refs/heads/{rev}") or git.resolve(rev)
-    current = {e.path: e.oid for e in git.tree(head)} if head else {}
+    head = _branch_head(git, "/".join(_raw_rest(ctx, "preupload")))
+    current = {e.path: e for e in git.tree(head)} if head else {}
+    body = ctx.json()
+    attributes = (git.read_file(head, ".gitattributes") or b"").decode("utf-8", "replace") if head else ""
+    gitignore = body.get("gitIgnore")
+    if gitignore is None and head:
+        gitignore = (git.read_file(head, ".gitignore") or b"").decode("utf-8", "replace")
     out = []
-    for item in ctx.json().get("files", []):
+    for item in body.get("files", []):
+        path = item["path"]
         sample = base64.b64decode(item.get("sample", "") or "")
-        binary = b"\0" in sample
-        mode = "lfs" if item.get("size", 0) > MAX_REGULAR or binary else "regular"
-        out.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": False,
-                    "oid": current.get(item["path"])})
+        lfs = gitrules.tracked_by_lfs(attributes, path) or item.get("size", 0) > MAX_REGULAR or b"\0" in sample
+        entry = current.get(path)
+        out.append({"path": path, "uploadMode": "lfs" if lfs else "regular",
+                    "shouldIgnore": gitrules.ignored(gitignore, path),
+                    "oid": _remote_oid(git, entry) if entry else None})
     return json_response({"files": out, "commitOid": head})
+
+
+def _check_path(path: str) -> str:
+    """Refuse a path that climbs out of the repo, as the Hub does (422)."""
+    parts = path.replace("\\", "/").split("/")
+    if not path or path.startswith("/") or ".." in parts or "." in parts:
+        raise HubStateError(422, f"Invalid path in repo: {path!r}")
+    return path
 
 
 def _operations(ctx: Ctx) -> tuple[dict[str, Any], dict[str, bytes], dict[str, tuple[str, int]], list[str]]:
@@ -105,7 +143,7 @@ def _operations(ctx: Ctx) -> tuple[dict[str, Any], dict[str, bytes], dict[str, t
                 value["content"].encode()
             if len(data) > MAX_REGULAR:
                 raise HubStateError(400, f"File {value['path']} is larger than 10 MB: use LFS")
-            adds[value["path"]] = data
+            adds[_check_path(value["path"])] = data
         elif key == "lfsFile":
             oid = value["oid"]
             size = value.get("size")
@@ -113,7 +151,7 @@ def _operations(ctx: Ctx) -> tuple[dict[str, Any], dict[str, bytes], dict[str, t
                 if not ctx.state.lfs_store.has(oid):
                     raise HubStateError(422, f"LFS object {oid} not found")
                 size = ctx.state.lfs_store.size(oid)
-            lfs_adds[value["path"]] = (oid, int(size))
+            lfs_adds[_check_path(value["path"])] = (oid, int(size))
         elif key in ("deletedFile", "deletedFolder"):
             deletes.append(value["path"])
         else:
@@ -122,46 +160,71 @@ def _operations(ctx: Ctx) -> tuple[dict[str, Any], dict[str, bytes], dict[str, t
 
 
 def commit(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
-    repo = _repo(ctx, plural, ns, name, write=True)
-    assert ctx.user is not None
+    """A commit to a branch, or with `create_pr` a pull request against it (read access is enough)."""
+    create_pr = ctx.request.args.get("create_pr") in TRUE
+    repo = _repo(ctx, plural, ns, name, write=not create_pr)
+    user = ctx.require_user()
     header, adds, lfs_adds, deletes = _operations(ctx)
-    message = header.get("summary") or "Update"
-    if header.get("description"):
-        message += "\n\n" + header["description"]
-    create_pr = ctx.request.args.get("create_pr") in ("1", "true", "True")
+    branch = unquote(rev)
+    base = f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}"
     if create_pr:
         from remedybot.sandbox.routes_discussions import open_pull_request
 
+        if ctx.state.git(repo).head(branch) is None:  # a commit id, a tag or no such branch
+            raise HubStateError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
         sha, pr = open_pull_request(ctx, repo, header.get("summary") or "Update",
-                                    header.get("description") or "", adds, lfs_adds, deletes)
-        return json_response({
-            "commitUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/commit/{sha}",
-            "commitOid": sha,
-            "pullRequestUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/discussions/{pr.num}",
-        })
-    sha = ctx.state.commit(repo, user=ctx.user.name, message=message, adds=adds, lfs_adds=lfs_adds,
-                           deletes=deletes, branch=unquote(rev), parent=header.get("parentCommit"))
-    return json_response({
-        "commitUrl": f"{ctx.state.endpoint}/{PREFIX[repo.repo_type]}{repo.repo_id}/commit/{sha}",
-        "commitOid": sha,
-        "success": True,
-    })
+                                    header.get("description") or "", adds, lfs_adds, deletes, base=branch)
+        return json_response({"success": True, "commitUrl": f"{base}/commit/{sha}", "commitOid": sha,
+                              "pullRequestUrl": f"{base}/discussions/{pr.num}", "hookOutput": ""})
+    message = header.get("summary") or "Update"
+    if header.get("description"):
+        message += "\n\n" + header["description"]
+    sha = ctx.state.commit(repo, user=user.name, message=message, adds=adds, lfs_adds=lfs_adds,
+                           deletes=deletes, branch=branch, parent=header.get("parentCommit"))
+    return json_response({"success": True, "commitUrl": f"{base}/commit/{sha}", "commitOid": sha,
+                          "hookOutput": ""})
+
+
+EMPTY_METADATA = ("Empty or missing yaml metadata in repo card "
+                  "(https://huggingface.co/docs/hub/model-cards#model-card-metadata)")
+
+
+def _metadata_problems(content: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for a README's front matter, the checks the Hub makes before a commit."""
+    content = content.lstrip()  # the front matter may follow blank lines
+    if not content.startswith("---"):
+        return [], [EMPTY_METADATA]
+    end = content.find("\n---", 3)
+    try:
+        data = yaml.safe_load(content[3:end] if end != -1 else content[3:])
+    except yaml.YAMLError as exc:
+        return [f"Invalid YAML in README.md metadata: {exc}"], []
+    if data is None:
+        return [], [EMPTY_METADATA]
+    if not isinstance(data, dict):
+        return ["YAML metadata must be a mapping"], []
+    index = data.get("model-index")
+    if index is not None and not (isinstance(index, list) and all(
+            isinstance(m, dict) and "name" in m and isinstance(m.get("results"), list) for m in index)):
+        return ['"model-index" must be an array of {name, results[]} objects'], []
+    return [], []
 
 
 def validate_yaml(ctx: Ctx) -> Response:
-    content = ctx.json().get("content", "")
-    errors = []
-    if content.startswith("---"):
-        end = content.find("\n---", 3)
-        try:
-            data = yaml.safe_load(content[3:end] if end != -1 else content[3:])
-            if data is not None and not isinstance(data, dict):
-                errors.append({"message": "YAML front matter must be a mapping"})
-        except yaml.YAMLError as exc:
-            errors.append({"message": f"Invalid YAML in README.md metadata: {exc}"})
+    errors, warnings = _metadata_problems(ctx.json().get("content", ""))
+    body = {"errors": [{"message": m} for m in errors], "warnings": [{"message": m} for m in warnings]}
     if errors:
-        return error_response(400, errors[0]["message"])
-    return json_response({"errors": [], "warnings": []})
+        resp = json_response(body, status=400)
+        resp.headers["X-Error-Message"] = errors[0]
+        return resp
+    return json_response(body)
+
+
+def xet_read_token(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
+    """Where a Xet-aware client asks for CAS access: the sandbox has no CAS (files come through resolve)."""
+    _repo(ctx, plural, ns, name)
+    raise HubStateError(501, "The sandbox Hub has no Xet CAS: set HF_HUB_DISABLE_XET=1 to download through "
+                             "the resolve URL")
 
 
 # -- reading -------------------------------------------------------------------
@@ -209,17 +272,31 @@ def paths_info(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response
     paths = ctx.request.form.getlist("paths")
     if not paths and ctx.request.is_json:
         paths = ctx.json().get("paths", [])
+    expand = (ctx.request.form.get("expand") or "").lower() in TRUE or \
+        (ctx.request.is_json and ctx.json().get("expand") is True)
     entries = {e.path: e for e in ctx.state.git(repo).tree(sha)}
     out = []
     for path in paths:
         path = path.strip("/")
         if path in entries:
             e = entries[path]
-            out.append(_file_json(ctx, repo, e.path, e.oid, e.size))
+            item = _file_json(ctx, repo, e.path, e.oid, e.size)
+            if expand:
+                item["lastCommit"] = _last_commit(ctx, repo, sha, path)
+            out.append(item)
         elif any(p.startswith(path + "/") for p in entries):
             out.append({"type": "directory", "oid": hashlib.sha1(path.encode()).hexdigest(), "size": 0,
                         "path": path})
     return json_response(out)
+
+
+def _last_commit(ctx: Ctx, repo: Repo, sha: str, path: str) -> dict[str, str] | None:
+    """The latest commit (from `sha` back) that changed `path`: what paths-info answers with expand."""
+    out = ctx.state.git(repo).git("log", "-1", "--format=%H%x1f%s%x1f%aI", sha, "--", path, check=False)
+    if not out.strip():
+        return None
+    oid, title, date = out.decode("utf-8", "replace").strip().split("\x1f", 2)
+    return {"id": oid, "title": title, "date": _hub_date(date)}
 
 
 def resolve(ctx: Ctx, prefix: str, ns: str, name: str, rest: str) -> Response:
@@ -239,6 +316,9 @@ def resolve(ctx: Ctx, prefix: str, ns: str, name: str, rest: str) -> Response:
         if not ctx.state.lfs_store.has(oid):
             raise HubStateError(404, f"LFS object of {path} is missing", "EntryNotFound")
         headers.update({"ETag": f'"{oid}"', "X-Linked-Etag": f'"{oid}"', "X-Linked-Size": str(size)})
+        if repo.xet:  # what the Hub adds for a Xet-backed file; the bytes still come from this URL (LFS bridge)
+            refresh = f"{ctx.state.endpoint}/api/{plural}/{repo.repo_id}/xet-read-token/{sha}"
+            headers.update({"X-Xet-Hash": xet_hash(oid), "Link": f'<{refresh}>; rel="xet-auth"'})
         body: Any = open(ctx.state.lfs_store.path(oid), "rb")  # noqa: SIM115 - closed by the WSGI server
         length = size
     else:
@@ -260,8 +340,15 @@ def commits(ctx: Ctx, plural: str, ns: str, name: str, rest: str) -> Response:
     repo = _repo(ctx, plural, ns, name)
     rev = "/".join(_raw_rest(ctx, "commits"))
     sha = _resolve_rev(ctx, repo, rev)
-    out = [{"id": c.oid, "title": c.title, "message": c.message, "authors": [{"user": c.author}],
-            "date": _hub_date(c.date)} for c in ctx.state.git(repo).log(sha)]
+    formatted = "formatted" in ctx.multi("expand")
+    out = []
+    for c in ctx.state.git(repo).log(sha):
+        item: dict[str, Any] = {"id": c.oid, "title": c.title, "message": c.message, "authors": [{"user": c.author}],
+                                "date": _hub_date(c.date)}
+        if formatted:  # the Hub renders Markdown; the sandbox escapes the text into a paragraph
+            item["formatted"] = {"title": f"<p>{html.escape(c.title)}</p>",
+                                 "message": f"<p>{html.escape(c.message)}</p>"}
+        out.append(item)
     return json_response(out)
 
 
@@ -290,13 +377,18 @@ def refs(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
 def branch(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Response:
     repo = _repo(ctx, plural, ns, name, write=True)
     git = ctx.state.git(repo)
+    ref = f"refs/heads/{branch}"
     if ctx.request.method == "DELETE":
-        git.set_ref(f"refs/heads/{branch}", None)
+        if branch == "main":
+            raise HubStateError(403, f"Cannot delete {ref}: it is the default branch")
+        if git.resolve(ref) is None:
+            raise HubStateError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
+        git.set_ref(ref, None)
         return json_response({})
-    if git.resolve(f"refs/heads/{branch}"):
-        raise HubStateError(409, f"Branch {branch} already exists")
+    if git.resolve(ref):
+        raise HubStateError(409, f"Reference {ref} already exists")
     start = ctx.json().get("startingPoint") or "main"
-    git.set_ref(f"refs/heads/{branch}", _resolve_rev(ctx, repo, start))
+    git.set_ref(ref, _resolve_rev(ctx, repo, start))
     return json_response({})
 
 
@@ -304,6 +396,8 @@ def tag(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
     repo = _repo(ctx, plural, ns, name, write=True)
     git = ctx.state.git(repo)
     if ctx.request.method == "DELETE":
+        if f"refs/tags/{rev}" not in {f"refs/tags/{t}" for t in git.tags()}:
+            raise HubStateError(404, f"Invalid rev id: {rev}", "RevisionNotFound")
         git.set_ref(f"refs/tags/{rev}", None)
         return json_response({})
     tag_name = ctx.json().get("tag")
@@ -327,23 +421,44 @@ def super_squash(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Resp
     return json_response({"commitId": ctx.state.git(repo).head(branch)})
 
 
+def _lfs_refs(git) -> dict[str, str]:
+    """sha256 -> the first ref (main first, then other branches, tags, PRs) whose tip tree points at it."""
+    refs = {"refs/heads/main": git.head("main")}
+    refs.update({f"refs/heads/{b}": sha for b, sha in sorted(git.branches().items()) if b != "main"})
+    refs.update({f"refs/tags/{t}": sha for t, sha in sorted(git.tags().items())})
+    found: dict[str, str] = {}
+    for ref, sha in refs.items():
+        if sha:
+            for oid in git.head_lfs_oids(sha):
+                found.setdefault(oid, ref)
+    return found
+
+
 def lfs_files(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
     repo = _repo(ctx, plural, ns, name, write=True)
-    out = [{"fileOid": oid, "oid": git_blob_sha(f"version https://git-lfs.github.com/spec/v1\noid sha256:"
-                                                f"{oid}\nsize {o.size}\n".encode()),
-            "filename": o.filename, "pushedAt": ctx.state.clock.iso(o.pushed_at),
-            "ref": "refs/heads/main", "size": o.size, "xetHash": xet_hash(oid)}
-           for oid, o in sorted(repo.lfs.items(), key=lambda kv: kv[1].pushed_at)]
+    where = _lfs_refs(ctx.state.git(repo))
+    out = []
+    for oid, o in sorted(repo.lfs.items(), key=lambda kv: kv[1].pushed_at):
+        item = {"fileOid": oid, "oid": git_blob_sha(lfs_pointer(oid, o.size)), "filename": o.filename,
+                "pushedAt": ctx.state.clock.iso(o.pushed_at), "ref": where.get(oid), "size": o.size}
+        if repo.xet:
+            item["xetHash"] = xet_hash(oid)
+        out.append(item)
     return json_response(out)
 
 
 def lfs_files_batch(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
     repo = _repo(ctx, plural, ns, name, write=True)
     deletions = ctx.json().get("deletions", {})
+    oids = [oid for oid in deletions.get("sha", []) if isinstance(oid, str)]
     with ctx.state.lock:
-        for oid in deletions.get("sha", []):
+        for oid in oids:
             repo.lfs.pop(oid, None)
             ctx.state.release_lfs_object(oid)
+        if deletions.get("rewriteHistory") and oids:  # the pointers go too: history is rewritten
+            moved = ctx.state.git(repo).strip_lfs_pointers(set(oids))
+            if "refs/heads/main" in moved:
+                ctx.state.on_main_moved(repo, "commit")
     return json_response({})
 
 
@@ -366,6 +481,7 @@ ROUTES = [
     Rule(f"/api/{T}/<ns>/<name>/preupload/<path:rev>", endpoint=preupload, methods=["POST"]),
     Rule(f"/api/{T}/<ns>/<name>/commit/<path:rev>", endpoint=commit, methods=["POST"]),
     Rule("/api/validate-yaml", endpoint=validate_yaml, methods=["POST"]),
+    Rule(f"/api/{T}/<ns>/<name>/xet-read-token/<path:rest>", endpoint=xet_read_token, methods=["GET"]),
     Rule(f"/api/{T}/<ns>/<name>/revision/<path:rev>", endpoint=revision, methods=["GET"]),
     Rule(f"/api/{T}/<ns>/<name>/tree/<path:rest>", endpoint=tree, methods=["GET"]),
     Rule(f"/api/{T}/<ns>/<name>/paths-info/<path:rest>", endpoint=paths_info, methods=["POST"]),

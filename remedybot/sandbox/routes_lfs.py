@@ -88,15 +88,18 @@ def _lfs_error(exc: Refused | HubStateError) -> Response:
     return lfs_json({"message": exc.message}, exc.status, isinstance(exc, Refused) and exc.challenge)
 
 
-def _signature(repo: Repo, oid: str, size: int) -> str:
-    payload = f"{repo.repo_type}/{repo.repo_id}/{oid}/{size}".encode()
+def _signature(repo: Repo, oid: str, size: int, staged: bool = False) -> str:
+    payload = f"{repo.repo_type}/{repo.repo_id}/{oid}/{size}/{int(staged)}".encode()
     return hmac.new(_SIGNING_KEY, payload, hashlib.sha256).hexdigest()
 
 
-def _object_url(ctx: Ctx, repo: Repo, oid: str, size: int, verify: bool = False) -> str:
+def _object_url(ctx: Ctx, repo: Repo, oid: str, size: int, verify: bool = False, staged: bool = False) -> str:
+    """A signed transfer URL; `staged` marks an upload by a reader (for a pull request), which the repo
+    owns only once a pull request commits it."""
     base = ctx.request.host_url.rstrip("/")
     path = f"/_sandbox/lfs/{repo.repo_type}/{quote(repo.repo_id)}/{oid}" + ("/verify" if verify else "")
-    return f"{base}{path}?size={size}&sig={_signature(repo, oid, size)}"
+    flag = "&staged=1" if staged else ""
+    return f"{base}{path}?size={size}{flag}&sig={_signature(repo, oid, size, staged)}"
 
 
 def _parse_objects(body: dict[str, Any]) -> list[tuple[str, int | None]]:
@@ -120,14 +123,18 @@ def batch(ctx: Ctx, ns: str, name: str, prefix: str) -> Response:
     operation = body.get("operation") if isinstance(body, dict) else None
     if operation not in ("upload", "download"):
         return lfs_json({"message": f"Invalid operation: {operation!r}"}, 422)
+    repo_type, repo_id = repo_ident(prefix, ns, name)
     try:
-        repo = authorize(ctx, *repo_ident(prefix, ns, name), write=operation == "upload")
+        # A reader may upload too: huggingface_hub uploads a pull request's LFS files before opening it.
+        staged = operation == "upload" and ctx.user is not None and not ctx.state.may_write(ctx.user, repo_id)
+        repo = authorize(ctx, repo_type, repo_id, write=operation == "upload" and not staged)
+        staged = staged and not ctx.state.may_write(ctx.user, repo.repo_id)
     except Refused as exc:
         return _lfs_error(exc)
     objects = _parse_objects(body)
     if operation == "upload":
         try:
-            answers = _upload_answers(ctx, repo, objects)
+            answers = _upload_answers(ctx, repo, objects, staged)
         except HubStateError as exc:
             return _lfs_error(exc)
     else:
@@ -139,7 +146,8 @@ def _invalid(oid: str) -> dict[str, Any]:
     return {"oid": oid, "size": 0, "error": {"code": 422, "message": "Invalid object: oid and size required"}}
 
 
-def _upload_answers(ctx: Ctx, repo: Repo, objects: list[tuple[str, int | None]]) -> list[dict[str, Any]]:
+def _upload_answers(ctx: Ctx, repo: Repo, objects: list[tuple[str, int | None]],
+                    staged: bool = False) -> list[dict[str, Any]]:
     """Actions per object; raises the storage refusal when the new objects do not fit.
 
     Objects already in the shared store (another repo pushed the same bytes) are
@@ -147,7 +155,7 @@ def _upload_answers(ctx: Ctx, repo: Repo, objects: list[tuple[str, int | None]])
     """
     state = ctx.state
     with state.lock:
-        new = {oid: size for oid, size in objects if size is not None and oid not in repo.lfs}
+        new = {} if staged else {oid: size for oid, size in objects if size is not None and oid not in repo.lfs}
         extra = sum(new.values())
         if extra:
             refusal = state.storage_refusal(repo, extra, lfs=True)
@@ -160,15 +168,16 @@ def _upload_answers(ctx: Ctx, repo: Repo, objects: list[tuple[str, int | None]])
         for oid, size in objects:
             if size is None:
                 answers.append(_invalid(oid))
-            elif oid in repo.lfs:
+            elif oid in repo.lfs or (staged and state.lfs_store.has(oid)):
                 answers.append({"oid": oid, "size": size, "authenticated": True})
             else:
                 header = {"Authorization": ctx.request.headers["Authorization"]} \
                     if "Authorization" in ctx.request.headers else {}
                 answers.append({"oid": oid, "size": size, "authenticated": True, "actions": {
-                    "upload": {"href": _object_url(ctx, repo, oid, size), "header": header,
+                    "upload": {"href": _object_url(ctx, repo, oid, size, staged=staged), "header": header,
                                "expires_in": EXPIRES_IN},
-                    "verify": {"href": _object_url(ctx, repo, oid, size, verify=True), "header": header,
+                    "verify": {"href": _object_url(ctx, repo, oid, size, verify=True, staged=staged),
+                               "header": header,
                                "expires_in": EXPIRES_IN},
                 }})
         return answers
@@ -186,39 +195,42 @@ def _download_answer(ctx: Ctx, repo: Repo, oid: str, size: int | None) -> dict[s
 
 # -- transfers ------------------------------------------------------------------------
 def _transfer_repo(ctx: Ctx, repo_type: str, ns: str, name: str, oid: str, *,
-                   write: bool) -> tuple[Repo, int]:
-    """The repo and declared size of a signed transfer URL (or of a caller with the right token)."""
+                   write: bool) -> tuple[Repo, int, bool]:
+    """The repo, declared size and staged flag of a signed transfer URL (or of a caller with the right token)."""
     if len(oid) != 64 or any(c not in "0123456789abcdef" for c in oid):
         raise Refused(404, "Object does not exist")
     try:
         size = int(ctx.request.args.get("size", ""))
     except ValueError as exc:
         raise Refused(400, "Missing or invalid size") from exc
+    staged = ctx.request.args.get("staged") == "1"
     repo = ctx.state.find(repo_type, f"{ns}/{name}")
     signed = repo is not None and hmac.compare_digest(ctx.request.args.get("sig", ""),
-                                                      _signature(repo, oid, size))
+                                                      _signature(repo, oid, size, staged))
     if not signed:
+        staged = False
         repo = authorize(ctx, repo_type, f"{ns}/{name}", write=write)
     assert repo is not None
-    return repo, size
+    return repo, size, staged
 
 
 def upload_object(ctx: Ctx, repo_type: str, ns: str, name: str, oid: str) -> Response:
     try:
-        repo, size = _transfer_repo(ctx, repo_type, ns, name, oid, write=True)
+        repo, size, staged = _transfer_repo(ctx, repo_type, ns, name, oid, write=True)
     except Refused as exc:
         return _lfs_error(exc)
     try:
         ctx.state.lfs_store.put_stream(oid, ctx.request.stream, size)
     except ValueError as exc:
         return lfs_json({"message": str(exc)}, 422)
-    ctx.state.add_lfs_object(repo, oid, size)
+    if not staged:
+        ctx.state.add_lfs_object(repo, oid, size)
     return Response(b"", status=200)
 
 
 def download_object(ctx: Ctx, repo_type: str, ns: str, name: str, oid: str) -> Response:
     try:
-        repo, _size = _transfer_repo(ctx, repo_type, ns, name, oid, write=False)
+        repo, _size, _staged = _transfer_repo(ctx, repo_type, ns, name, oid, write=False)
     except Refused as exc:
         return _lfs_error(exc)
     store = ctx.state.lfs_store
@@ -233,11 +245,11 @@ def download_object(ctx: Ctx, repo_type: str, ns: str, name: str, oid: str) -> R
 
 def verify_object(ctx: Ctx, repo_type: str, ns: str, name: str, oid: str) -> Response:
     try:
-        repo, size = _transfer_repo(ctx, repo_type, ns, name, oid, write=False)
+        repo, size, staged = _transfer_repo(ctx, repo_type, ns, name, oid, write=False)
     except Refused as exc:
         return _lfs_error(exc)
     store = ctx.state.lfs_store
-    if oid not in repo.lfs or not store.has(oid) or store.size(oid) != size:
+    if (oid not in repo.lfs and not staged) or not store.has(oid) or store.size(oid) != size:
         return lfs_json({"message": f"Object {oid} not found or size mismatch"}, 404)
     return lfs_json({"message": "Object verified"})
 

@@ -51,7 +51,7 @@ def info_json(ctx: Ctx, repo: Repo, expand: list[str] | None = None, blobs: bool
         "lastModified": state.clock.iso(repo.last_modified),
         "createdAt": state.clock.iso(repo.created_at),
         "private": repo.private,
-        "gated": False,
+        "gated": repo.gated,
         "disabled": repo.disabled,
         "likes": 0,
         "tags": [t for t in [repo.sdk, "region:us"] if t],
@@ -59,6 +59,7 @@ def info_json(ctx: Ctx, repo: Repo, expand: list[str] | None = None, blobs: bool
         "siblings": siblings,
         "usedStorage": state.used_storage(repo),
         "trendingScore": 0,
+        "xetEnabled": repo.xet,
     }
     if repo.repo_type == "space":
         data.update({
@@ -144,10 +145,23 @@ def move_repo(ctx: Ctx) -> Response:
 def update_settings(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
     repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}", write=True)
     body = ctx.json()
+    if "gated" in body:
+        if body["gated"] not in (False, "auto", "manual"):
+            raise HubStateError(400, "gated must be false, 'auto' or 'manual'")
+        repo.gated = body["gated"]
     if "private" in body:
         repo.private = bool(body["private"])
     if body.get("visibility"):
         repo.private = body["visibility"] == "private"
+    return json_response({})
+
+
+def auth_check(ctx: Ctx, plural: str, ns: str, name: str) -> Response:
+    """May the caller read the repo's files? A gated repo answers 403 GatedRepo to anyone but its writers."""
+    repo = ctx.repo(TYPE_FROM_PLURAL[plural], f"{ns}/{name}")
+    if repo.gated and not ctx.state.may_write(ctx.user, repo.repo_id):
+        raise HubStateError(403, f"Access to model {repo.repo_id} is restricted. You must have access to it and be "
+                                 "authenticated to access it. Please log in.", "GatedRepo")
     return json_response({})
 
 
@@ -187,4 +201,6 @@ ROUTES = [
          methods=["GET"]),
     Rule("/api/<any(models,datasets,spaces):plural>/<ns>/<name>/settings", endpoint=update_settings,
          methods=["PUT"]),
+    Rule("/api/<any(models,datasets,spaces):plural>/<ns>/<name>/auth-check", endpoint=auth_check,
+         methods=["GET"]),
 ]

@@ -24,9 +24,10 @@ def whoami(ctx: Ctx) -> Response:
     user = ctx.user
     role = "write" if user.write else "read"
     return json_response({
-        "type": "user", "id": f"{abs(hash(user.name)):024x}"[:24], "name": user.name, "fullname": user.name,
+        "type": "user", "id": f"{abs(hash(user.name)):024x}"[:24], "name": user.name,
+        "fullname": user.fullname or user.name,
         "email": f"{user.name}@example.com", "emailVerified": True, "isPro": True, "canPay": True,
-        "orgs": [{"name": org, "type": "org"} for org in user.orgs],
+        "orgs": [{"type": "org", "name": org, "fullname": ctx.state.orgs.get(org, org)} for org in user.orgs],
         "auth": {"type": "access_token", "accessToken": {"displayName": "sandbox", "role": role}},
     })
 

@@ -13,6 +13,7 @@ repo; the builder then derives the failure from those files. Schema::
     hardware: cpu-basic             # a flavor of hardware.yaml
     private: false                  # optional
     storage_limit: 12MB             # optional; int bytes or "5MB"/"1GB" (decimal, 1 GB = 10**9)
+    xet: true                       # optional; Xet-backed storage (default), false: legacy git-LFS
     conditions: {}                  # optional builder conditions (see Conditions)
     status_page: {Spaces: degraded} # optional; components to degrade at load
     commits:                        # oldest first, at least one
@@ -131,6 +132,7 @@ class Scenario(_Strict):
     hardware: str
     private: bool = False
     storage_limit: Size | None = None
+    xet: bool = True  # Xet-backed storage (the Hub's default for new repos); false: legacy git-LFS
     conditions: dict[str, Any] = Field(default_factory=dict)
     status_page: dict[str, str] = Field(default_factory=dict)
     commits: list[Commit] = Field(min_length=1)

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import socket
 import struct
 import tempfile
@@ -115,6 +116,17 @@ class SandboxApp:
         with self._log_lock:
             self.request_log.append((request.method, request.path, status))
 
+    def _names_no_repo(self, path: str) -> bool:
+        """A repo-shaped path no route matched (an id without a namespace, say) whose repo does not exist."""
+        match = _REPO_PATH.match(path)
+        if match is None:
+            return False
+        kind = {"models": "model", "datasets": "dataset", "spaces": "space", "datasets/": "dataset",
+                "spaces/": "space"}.get(match.group(1) or match.group(3) or "", "model")
+        parts = path.split("/")
+        first = 3 if match.group(1) else 2 if match.group(3) else 1
+        return self.state.find(kind, "/".join(parts[first:first + 2])) is None
+
     def dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
@@ -122,6 +134,8 @@ class SandboxApp:
         except MethodNotAllowed:
             return error_response(405, "Method not allowed")
         except NotFound:
+            if self._names_no_repo(request.path):
+                return error_response(404, "Repository not found", "RepoNotFound")
             return error_response(404, f"Not found: {request.path}")
         except HTTPException as exc:
             return error_response(exc.code or 400, exc.description or "Bad request")
@@ -133,6 +147,9 @@ class SandboxApp:
         except HubStateError as exc:
             return error_response(exc.status, exc.message, exc.code)
 
+
+# Repo-shaped paths no route matched (`/api/models/no-namespace`, `/no-namespace/resolve/main/f`).
+_REPO_PATH = re.compile(r"^/api/(models|datasets|spaces)/[^/]+(/|$)|^/(datasets/|spaces/)?[^/_][^/]*/resolve/")
 
 _FAULT_MESSAGES = {
     429: "You have exceeded our hourly quotas for action. Please retry later.",

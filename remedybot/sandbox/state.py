@@ -62,6 +62,7 @@ class User:
     token: str
     write: bool = True
     orgs: list[str] = field(default_factory=list)
+    fullname: str = ""
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Discussion:
     created_at: float
     description: str = ""
     git_ref: str | None = None  # refs/pr/N for pull requests
+    base: str = "main"  # the branch a pull request targets
+    description_edited: bool = False
     comments: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -114,6 +117,8 @@ class Repo:
     discussions: list[Discussion] = field(default_factory=list)
     space: SpaceState | None = None
     scenario: str | None = None
+    gated: Any = False  # False | "auto" | "manual"
+    xet: bool = True  # Xet-backed storage, the Hub's default for new repos since 2025; False: legacy git-LFS
 
     @property
     def owner(self) -> str:
@@ -132,6 +137,7 @@ class HubState:
         self.clock = clock or SimClock()
         self.lock = threading.RLock()
         self.users: dict[str, User] = {}
+        self.orgs: dict[str, str] = {}  # organisation name -> full name
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lfs_store = LfsStore(root / "lfs")
         self.status = StatusPage()
@@ -147,6 +153,18 @@ class HubState:
         with self.lock:
             self.users[name] = user
         return user
+
+    def set_fullname(self, name: str, fullname: str) -> None:
+        with self.lock:
+            self.users[name].fullname = fullname
+
+    def add_org(self, name: str, fullname: str = "", members: list[str] | None = None) -> None:
+        """An organisation; its members may write to its repos."""
+        with self.lock:
+            self.orgs[name] = fullname or name
+            for member in members or []:
+                if name not in self.users[member].orgs:
+                    self.users[member].orgs.append(name)
 
     def user_for_token(self, token: str | None) -> User | None:
         if not token:
@@ -167,11 +185,18 @@ class HubState:
         return GitRepo(self.root / "repos" / f"{repo.repo_type}s" / repo.repo_id)
 
     def find(self, repo_type: str, repo_id: str) -> Repo | None:
-        return self.repos.get((repo_type, repo_id))
+        """The repo, matching its id without regard to case as the Hub does."""
+        repo = self.repos.get((repo_type, repo_id))
+        if repo is None:
+            wanted = repo_id.lower()
+            repo = next((r for (t, rid), r in list(self.repos.items()) if t == repo_type and rid.lower() == wanted),
+                        None)
+        return repo
 
     def get(self, repo_type: str, repo_id: str, user: User | None, *, write: bool = False) -> Repo:
         """Return the repo if `user` may see it (and write to it), else raise like the Hub."""
         repo = self.find(repo_type, repo_id)
+        repo_id = repo.repo_id if repo is not None else repo_id
         visible = repo is not None and (not repo.private or self.may_write(user, repo_id)
                                         or (user is not None and user.name == repo.owner))
         if not visible:
@@ -191,9 +216,10 @@ class HubState:
                     initial_files: dict[str, bytes] | None = None, author: str = "system",
                     exist_ok: bool = False) -> Repo:
         with self.lock:
-            if (repo_type, repo_id) in self.repos:
+            existing = self.find(repo_type, repo_id)
+            if existing is not None:
                 if exist_ok:
-                    return self.repos[(repo_type, repo_id)]
+                    return existing
                 raise HubStateError(409, "You already created this repo", None)
             now = self.clock.now()
             repo = Repo(repo_type=repo_type, repo_id=repo_id, private=private, created_at=now,
@@ -217,8 +243,8 @@ class HubState:
 
     def move_repo(self, repo: Repo, new_id: str) -> Repo:
         with self.lock:
-            if (repo.repo_type, new_id) in self.repos:
-                raise HubStateError(409, f"A repository named {new_id} already exists")
+            if self.find(repo.repo_type, new_id) is not None:
+                raise HubStateError(409, f"A {repo.repo_type} repository called {new_id} already exists")
             old_path = self.git(repo).path
             self.repos.pop(repo.key)
             repo.repo_id = new_id
@@ -325,7 +351,8 @@ class HubState:
             if parent is not None and before is not None and parent != before:
                 # The Hub rebases onto a moved branch when files do not conflict; we refuse,
                 # which is what huggingface_hub expects when parent_commit is stale.
-                raise HubStateError(412, "A commit has happened since. Please refresh and try again.")
+                raise HubStateError(412, "The branch was updated since you opened this page. Please refresh and "
+                                         "try again.")
             try:
                 sha = git.commit(branch, message=message, author=user, adds=files, deletes=deletes,
                                  expected_head=before)
@@ -478,6 +505,7 @@ class HubState:
             repo = self.create_repo("space", scenario.space, private=scenario.private, sdk=scenario.sdk,
                                     hardware=scenario.hardware, storage_limit=10**15, author=owner)
             repo.scenario = scenario.branch
+            repo.xet = scenario.xet
             assert repo.space is not None
             repo.space.conditions = dict(scenario.conditions or {})
             for spec in scenario.commit_specs():
@@ -520,6 +548,7 @@ class HubState:
         with self.lock:
             data = {
                 "users": [u.__dict__ for u in self.users.values()],
+                "orgs": self.orgs,
                 "incident_active": self.incident_active,
                 "repos": [_repo_to_json(r) for r in self.repos.values()],
             }
@@ -534,6 +563,7 @@ class HubState:
         data = json.loads(path.read_text())
         for u in data["users"]:
             self.users[u["name"]] = User(**u)
+        self.orgs.update(data.get("orgs", {}))
         self.incident_active = data.get("incident_active", False)
         for raw in data["repos"]:
             repo = _repo_from_json(raw)

@@ -20,7 +20,7 @@ import difflib
 from io import StringIO
 from typing import TYPE_CHECKING, Any
 
-from remedybot.core.errors import HubError
+from remedybot.core.errors import HubError, refusal
 from remedybot.core.progress import progress_bar
 from remedybot.remedy.storage.inventory import format_size
 from remedybot.remedy.storage.selection import Destination
@@ -103,6 +103,24 @@ def code_references(files: dict[str, str], moves: list[dict[str, Any]], destinat
 
 
 # -- copy and verify -------------------------------------------------------------------------
+def check_copyable(space_id: str, destination: Destination, files: list[dict[str, Any]]) -> None:
+    """Refuse, before anything is created or copied, files the Hub cannot copy on the server.
+
+    The Hub copies into a repo (`lfs-files/duplicate`) or a bucket (`copyFile`) only by Xet hash;
+    a file in legacy git-LFS storage has none (SAFETY.md, "Xet and legacy LFS").
+
+    Raises:
+        RefusedError: a file has no Xet hash; nothing was changed. Move it by hand, or re-plan once
+            the Hub lists a Xet hash for it.
+    """
+    legacy = [f["path"] for f in files if not f.get("xet_hash")]
+    if legacy:
+        raise refusal(f"copy {len(files)} files of Space '{space_id}' to {destination.label}",
+                      f"the Hub lists no Xet hash for {', '.join(legacy[:3])} (legacy git-LFS storage), and it copies "
+                      "files on the server only by Xet hash",
+                      "Nothing was changed; re-plan once the Hub has migrated them to Xet, or move them by hand")
+
+
 def create_destination(hub: Hub, destination: Destination, *, private: bool) -> None:
     if destination.kind == "bucket":
         hub.create_bucket(destination.repo_id, private=private)

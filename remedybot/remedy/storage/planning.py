@@ -171,7 +171,8 @@ def _purge(objects: list[dict[str, Any]], phase: str, keep: float, space: str, w
                            f"{format_size(sum(o['size'] for o in objects))})", risk="destructive",
                 reversible=False, fixes=False, why=why,
                 params={"op": "purge", "phase": phase, "objects": objects, "keep_recent_minutes": keep},
-                calls=[*_listing(objects, "delete"), f"POST /api/spaces/{space}/lfs-files/batch (rewriteHistory)"])
+                calls=[*_listing(objects, "delete"),
+                       f"POST /api/spaces/{space}/lfs-files/batch (rewriteHistory: false)"])
 
 
 def _commit(inv: Inventory, sel: Selection, dest: Destination, access: str, note: str | None) -> Step:

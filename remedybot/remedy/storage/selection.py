@@ -109,9 +109,9 @@ def select(inventory: Inventory, *, destination: Destination, now: datetime, mov
                      for p in patterns) if patterns else f["size"] >= move_over
         if not wanted:
             continue
-        if destination.kind == "bucket" and not f["xet_hash"]:
-            sel.notes.append(f"{f['path']} is not moved: it has no Xet hash, so a bucket cannot copy it on the "
-                             "server; use --to model:OWNER/NAME")
+        if not f["xet_hash"]:  # the Hub copies between repos and into buckets only by Xet hash
+            sel.notes.append(f"{f['path']} is not moved: the Hub lists no Xet hash for it (legacy git-LFS "
+                             "storage), and it copies files on the server only by Xet hash")
             continue
         sel.moves.append({"path": f["path"], "oid": f["lfs_oid"], "size": f["size"], "xet_hash": f["xet_hash"]})
     sel.moves.sort(key=lambda m: (-m["size"], m["path"]))

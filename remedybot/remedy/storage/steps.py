@@ -73,6 +73,7 @@ def _backup(s: Step, run: RunContext) -> Outcome:
 
 def _copy(s: Step, run: RunContext) -> Outcome:
     dest, space, files = _dest(s), run.plan.space_id, s.params["files"]
+    move.check_copyable(space, dest, files)
     run.call(f"create {dest.label} if missing", move.create_destination, run.hub, dest,
              private=s.params["destination"]["private"])
     run.call(f"copy {len(files)} files from '{space}' to {dest.label}", move.copy_files, run.hub, space, dest,
