@@ -33,6 +33,9 @@ os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 os.environ["REMEDYBOT_RETRY_BASE"] = "0.01"
 os.environ.pop("HF_TOKEN", None)
+# A test that forgets to point at a sandbox finds a closed loopback port, never huggingface.co or its status page.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+os.environ["REMEDYBOT_STATUS_URL"] = "http://127.0.0.1:9/index.json"
 # huggingface_hub reads its cache folder at import too, so a per-test HF_HOME comes too late for it.
 os.environ["HF_HOME"] = os.path.join(tempfile.mkdtemp(prefix="remedybot-tests-"), "hf-home")
 os.environ["REMEDYBOT_HOME"] = os.path.join(os.path.dirname(os.environ["HF_HOME"]), "remedybot-home")
