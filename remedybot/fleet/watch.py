@@ -29,12 +29,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from remedybot.core import clock as clocks
 from remedybot.core import output
 from remedybot.core.errors import AuthError, ExitCode, RefusedError, RemedyError, UsageError, refusal
 from remedybot.core.redact import redact_data
@@ -134,7 +134,8 @@ class Watcher:
         """Scan every `interval` seconds (from start to start) until interrupted; with `once`, one cycle."""
         with self._locked():
             while True:
-                started = time.monotonic()
+                clock = clocks.current()
+                started = clock.monotonic()
                 try:
                     code = self.cycle()
                 except (AuthError, UsageError):
@@ -146,7 +147,7 @@ class Watcher:
                     code = ExitCode.FAILED
                 if once:
                     return code
-                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+                clock.sleep(max(0.0, interval - (clock.monotonic() - started)))
 
     # -- one cycle ------------------------------------------------------------------------------------
     def cycle(self) -> ExitCode:

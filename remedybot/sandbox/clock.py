@@ -9,6 +9,9 @@ logs and API answers look current. Tests can also jump ahead with `advance`.
 It reads the monotonic clock, so a wall-clock change on the host cannot make
 simulated time run backwards. It owns no state besides its origin and offset
 and never sleeps.
+
+`SimWaits` lets code that waits on the sandbox (remedybot's verification, in
+tests) sleep by jumping this clock instead of waiting in real time.
 """
 
 from __future__ import annotations
@@ -74,3 +77,25 @@ class SimClock:
         """Epoch seconds as ISO-8601 UTC with milliseconds and a 'Z', like the Hub's timestamps."""
         dt = datetime.fromtimestamp(t, tz=UTC)
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class SimWaits:
+    """A `monotonic()`/`sleep()` pair for code that waits on a sandbox: sleeping jumps its clock.
+
+    Time is the sandbox's, in real-time units: `monotonic()` is `clock.now() / clock.speed`, so it
+    runs at real pace and also moves with every `advance`. `sleep(s)` advances the sandbox clock by
+    `s * speed` (what `s` real seconds would have let happen) and returns at once, so a poll loop
+    that waits out a 2-second deadline sees the same Hub it would have seen, without waiting.
+    Use it only with code that waits on this one sandbox; it never sleeps in real time.
+    """
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+
+    def monotonic(self) -> float:
+        return self._clock.now() / self._clock.speed
+
+    def sleep(self, seconds: float, /) -> None:
+        if seconds > 0:
+            self._clock.advance(seconds * self._clock.speed)
+        time.sleep(0)  # let the server's threads run

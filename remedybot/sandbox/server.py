@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 from remedybot.sandbox import (
     routes_admin,
@@ -32,17 +34,22 @@ from remedybot.sandbox import (
     routes_files,
     routes_repos,
     routes_spaces,
+    routes_webhooks,
+    webhook_events,
 )
 from remedybot.sandbox.clock import SimClock
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.http import Ctx, error_response, token_from
 from remedybot.sandbox.scenario import load_scenarios
 from remedybot.sandbox.state import HubState, HubStateError
+from remedybot.sandbox.webhooks import Webhooks
 
 log = logging.getLogger("remedybot.sandbox")
 POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's default is 0.5)
 
-ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets]
+OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
+ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
+                 routes_webhooks]
 
 
 def _git_routes() -> list[Any]:
@@ -63,6 +70,7 @@ class SandboxApp:
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
+        state.webhooks = Webhooks(state, self._log)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -85,11 +93,18 @@ class SandboxApp:
                 return resp(environ, start_response)
         response = self.dispatch(request)
         self._record(request, response.status_code)
-        return response(environ, start_response)
+        observation = environ.get(OBSERVATION)
+        if observation is None:
+            return response(environ, start_response)
+        return ClosingIterator(response(environ, start_response), partial(webhook_events.after, self.state,
+                                                                          observation))
 
     def _record(self, request: Request, status: int) -> None:
+        self._log(request.method, request.path, status)
+
+    def _log(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
-            self.request_log.append((request.method, request.path, status))
+            self.request_log.append((method, path, status))
 
     def dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
@@ -104,10 +119,30 @@ class SandboxApp:
         token = token_from(request)
         user = self.state.user_for_token(token)
         ctx = Ctx(request=request, state=self.state, user=user, token_given=token is not None)
+        observation = self._observe(request, args)
         try:
-            return endpoint(ctx, **args)
+            response = endpoint(ctx, **args)
         except HubStateError as exc:
-            return error_response(exc.status, exc.message, exc.code)
+            response = error_response(exc.status, exc.message, exc.code)
+        except BaseException:
+            if observation is not None:
+                webhook_events.after(self.state, observation)
+            raise
+        if observation is not None:  # after the answer is sent: a push moves its refs at the end of the stream
+            request.environ[OBSERVATION] = observation
+        return response
+
+    def _observe(self, request: Request, args: dict[str, Any]) -> webhook_events.Observation | None:
+        """Snapshot what a request may change, when some webhook would hear of it (webhook_events.py)."""
+        if request.method in ("GET", "HEAD") or request.path.startswith("/_sandbox/") \
+                or not self.state.webhooks.active():
+            return None
+        self.state.webhooks.observing(1)
+        try:
+            return webhook_events.before(self.state, request.path, args)
+        except BaseException:
+            self.state.webhooks.observing(-1)
+            raise
 
 
 _FAULT_MESSAGES = {
@@ -165,6 +200,7 @@ class Sandbox:
                 self.state.load_scenario(scenario)
         self.injector = FaultInjector(FaultSpec.parse(faults), seed) if faults else None
         self.app = SandboxApp(self.state, self.injector)
+        self.state.webhooks.load(state_dir / "webhooks.json")
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
                                                    request_handler=_QuietHandler)
         self._server.daemon_threads = True
@@ -199,8 +235,10 @@ class Sandbox:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.state.webhooks.stop()
         if (self.state.root / "state.json").exists() or self._tmp is None:
             self.state.save()
+            self.state.webhooks.save(self.state.root / "webhooks.json")
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -138,6 +138,7 @@ class HubState:
         self.flavors = load_flavors()
         self.incident_active = False
         self.endpoint = ""  # set by the server once it knows its port
+        self.webhooks: Any = None  # the server's `webhooks.Webhooks`
         (root / "repos").mkdir(parents=True, exist_ok=True)
 
     # -- users and auth ------------------------------------------------------
