@@ -40,6 +40,7 @@ from remedybot.sandbox import (
 from remedybot.sandbox.clock import SimClock
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.http import Ctx, error_response, token_from
+from remedybot.sandbox.ratelimit import Decision, RateLimiter, check_tier
 from remedybot.sandbox.scenario import load_scenarios
 from remedybot.sandbox.state import HubState, HubStateError
 from remedybot.sandbox.webhooks import Webhooks
@@ -61,9 +62,11 @@ def _git_routes() -> list[Any]:
 class SandboxApp:
     """The WSGI application: one instance per sandbox Hub."""
 
-    def __init__(self, state: HubState, faults: FaultInjector | None = None) -> None:
+    def __init__(self, state: HubState, faults: FaultInjector | None = None,
+                 limiter: RateLimiter | None = None) -> None:
         self.state = state
         self.faults = faults
+        self.limiter = limiter
         # Rule objects bind to one Map; copy them so several sandboxes can run in one process.
         rules = [rule.empty() for module in ROUTE_MODULES for rule in module.ROUTES]
         rules += [rule.empty() for rule in _git_routes()]
@@ -91,13 +94,28 @@ class SandboxApp:
                     resp.headers["Retry-After"] = str(fault.retry_after)
                 self._record(request, resp.status_code)
                 return resp(environ, start_response)
+        decision = self._limit(request)
+        if decision is not None and not decision.allowed:
+            refused = error_response(429, decision.message())
+            refused.headers.update(decision.headers())
+            self._record(request, 429)
+            return refused(environ, start_response)
         response = self.dispatch(request)
+        if decision is not None:
+            response.headers.update(decision.headers())
         self._record(request, response.status_code)
         observation = environ.get(OBSERVATION)
         if observation is None:
             return response(environ, start_response)
         return ClosingIterator(response(environ, start_response), partial(webhook_events.after, self.state,
                                                                           observation))
+
+    def _limit(self, request: Request) -> Decision | None:
+        """Count the request against its rate-limit bucket (ratelimit.py); None when not counted."""
+        if self.limiter is None:
+            return None
+        user = self.state.user_for_token(token_from(request))
+        return self.limiter.check(request.path, user, request.remote_addr or "")
 
     def _record(self, request: Request, status: int) -> None:
         self._log(request.method, request.path, status)
@@ -183,7 +201,16 @@ class Sandbox:
 
     def __init__(self, *, port: int = 0, state_dir: Path | None = None, scenarios: Path | None = None,
                  load_default_scenarios: bool = True, faults: str | None = None, seed: int = 0,
-                 users: dict[str, str] | None = None, clock_speed: float | None = None) -> None:
+                 users: dict[str, str | tuple[str, str]] | None = None, clock_speed: float | None = None,
+                 rate_limits: bool = True, quotas: dict[str, dict[str, int]] | None = None) -> None:
+        """A sandbox Hub, not yet serving (`start()` or `with`).
+
+        `users` maps a name to its token, or to (token, rate-limit tier); the tier defaults to `free`.
+        `rate_limits=False` turns the Hub's rate limits off; `quotas` overrides their numbers per tier
+        and bucket (ratelimits.yaml). Raises ValueError for an unknown tier.
+        """
+        tiers = {name: ((given, "free") if isinstance(given, str) else (given[0], check_tier(given[1])))
+                 for name, given in (users or {}).items()}  # before anything needs cleaning up
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="remedybot-sandbox-")
@@ -193,13 +220,14 @@ class Sandbox:
         restored = self.state.load()
         if "demo" not in self.state.users:
             self.state.add_user("demo")
-        for name, token in (users or {}).items():
-            self.state.add_user(name, token)
+        for name, (token, tier) in tiers.items():
+            self.state.add_user(name, token, tier=tier)
         if not restored and (scenarios is not None or load_default_scenarios):
             for scenario in load_scenarios(scenarios):
                 self.state.load_scenario(scenario)
         self.injector = FaultInjector(FaultSpec.parse(faults), seed) if faults else None
-        self.app = SandboxApp(self.state, self.injector)
+        limiter = RateLimiter(self.state.clock, quotas) if rate_limits else None
+        self.app = SandboxApp(self.state, self.injector, limiter)
         self.state.webhooks.load(state_dir / "webhooks.json")
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
                                                    request_handler=_QuietHandler)

@@ -62,6 +62,7 @@ class User:
     token: str
     write: bool = True
     orgs: list[str] = field(default_factory=list)
+    tier: str = "free"  # rate-limit tier (ratelimits.yaml)
 
 
 @dataclass
@@ -142,9 +143,9 @@ class HubState:
         (root / "repos").mkdir(parents=True, exist_ok=True)
 
     # -- users and auth ------------------------------------------------------
-    def add_user(self, name: str, token: str | None = None, write: bool = True) -> User:
+    def add_user(self, name: str, token: str | None = None, write: bool = True, tier: str = "free") -> User:
         token = token or "hf_sandbox" + pysecrets.token_hex(16)
-        user = User(name=name, token=token, write=write)
+        user = User(name=name, token=token, write=write, tier=tier)
         with self.lock:
             self.users[name] = user
         return user
