@@ -90,6 +90,33 @@ def git_blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+_SIZES: dict[tuple[object, ...], int] = {}
+_SIZES_LOCK = threading.Lock()
+
+
+def cached_git_size(git: GitRepo) -> int:
+    """`git.git_size()`, remembered until the object store or a ref file changes (their modification times).
+
+    A listing asks every Space's size; `git count-objects` is a process each time.
+    """
+    stamps: list[object] = [str(git.path)]
+    for part in ("objects", "objects/pack", "refs/heads", "refs/heads/main", "packed-refs"):
+        try:
+            stamps.append((git.path / part).stat().st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    key = tuple(stamps)
+    with _SIZES_LOCK:
+        if key in _SIZES:
+            return _SIZES[key]
+    size = git.git_size()
+    with _SIZES_LOCK:
+        if len(_SIZES) > 8192:
+            _SIZES.clear()
+        _SIZES[key] = size
+    return size
+
+
 class GitRepo:
     """One bare repository and the plumbing the sandbox needs on it."""
 

@@ -26,6 +26,7 @@ from remedybot.sandbox.repostore import (
     GitRepo,
     LfsStore,
     RefMovedError,
+    cached_git_size,
     lfs_pointer,
     parse_lfs_pointer,
 )
@@ -272,7 +273,7 @@ class HubState:
 
     # -- storage -----------------------------------------------------------------
     def used_storage(self, repo: Repo) -> int:
-        return self.git(repo).git_size() + sum(o.size for o in repo.lfs.values())
+        return cached_git_size(self.git(repo)) + sum(o.size for o in repo.lfs.values())
 
     def storage_refusal(self, repo: Repo, extra: int, *, lfs: bool) -> HubStateError | None:
         if self.used_storage(repo) + extra <= repo.storage_limit:
