@@ -110,6 +110,8 @@ class Child:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.lock = threading.Lock()
+        self.wake = threading.Condition()
+        self.targets: list[float] = []
 
     def ask(self, command: str, arg: Any = None) -> Any:
         with self.lock:
@@ -121,8 +123,25 @@ class Child:
         return float(self.ask("now"))
 
     def sleep(self, seconds: float, /) -> None:
-        if seconds > 0:
-            self.ask("advance", seconds)
+        """Jump the sandbox's clock to `seconds` from now, unless another thread's sleep already took it there.
+
+        Threads sleep in parallel in real time; jumping by `seconds` for each of them would add the
+        eight waits of eight workers waiting for the same window.
+        """
+        if seconds <= 0:
+            return
+        with self.lock:
+            self.conn.send(("now", None))
+            target = self.conn.recv() + seconds
+        with self.wake:
+            self.targets.append(target)
+            while self.monotonic() < target:
+                if min(self.targets) == target:  # the earliest sleeper moves time
+                    self.ask("advance", target - self.monotonic())
+                else:
+                    self.wake.wait(0.001)
+            self.targets.remove(target)
+            self.wake.notify_all()
 
 
 def tier_run(child: Child, concurrency: int) -> None:

@@ -69,6 +69,8 @@ class _Window:
     length: float = 300.0  # seconds per window (RateLimit-Policy's w)
     pending: int = 0  # requests sent and not yet answered
     announced: float = -1.0  # reset_at of the last wait told to listeners
+    sleeping: bool = False  # a thread is waiting this window out; the others wait for it
+    epoch: int = 0  # windows seen; an answer to a request sent in an earlier one says nothing of this one
 
 
 class RequestBudget:
@@ -79,6 +81,7 @@ class RequestBudget:
         self.enabled = enabled  # False: only observe (tests that mean to meet the Hub's 429 with a raw client)
         self._windows: dict[tuple[str, str], _Window] = {}  # (host, bucket)
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._listeners: list[WaitListener] = []
         self.waited = 0.0  # seconds spent waiting, for reports
         self.lowest: dict[str, int] = {}  # the lowest `remaining` seen per bucket (bench: was the reserve kept?)
@@ -99,38 +102,58 @@ class RequestBudget:
 
         return remove
 
-    def acquire(self, bucket: str, host: str = "") -> None:
-        """Before a request to `host`: wait while it would eat into the reserve, then count it as in flight."""
+    def acquire(self, bucket: str, host: str = "") -> int | None:
+        """Before a request to `host`: wait while it would eat into the reserve, then count it as in flight.
+
+        One thread sleeps until the window resets; the others wait for it to wake (a condition, not
+        the clock), so a clock that jumps instead of sleeping (tests, the bench) jumps once per window.
+        """
         clock = clocks.current()
         while True:
-            with self._lock:
+            with self._cond:
                 window = self._windows.get((host, bucket))
                 if window is None or not self.enabled:
                     self.sent[bucket] = self.sent.get(bucket, 0) + 1
-                    return
+                    return None
                 now = clock.monotonic()
                 if now >= window.reset_at:  # a new window: assume it is full until an answer says otherwise
-                    window.remaining, window.reset_at = window.quota, math.inf
+                    window.remaining, window.reset_at, window.pending = window.quota, math.inf, 0
+                    window.epoch += 1
                 if window.remaining - window.pending - 1 >= self.reserve(window.quota):
                     window.pending += 1
                     self.sent[bucket] = self.sent.get(bucket, 0) + 1
-                    return
+                    return window.epoch
+                if window.sleeping:
+                    self._cond.wait(timeout=1.0)
+                    continue
+                window.sleeping = True
                 wait = window.reset_at - now
                 tell = window.announced != window.reset_at
                 window.announced = window.reset_at
                 listeners = list(self._listeners) if tell else []
-            for listener in listeners:
-                listener(bucket, wait)
-            self.waited += wait
-            clock.sleep(wait)
+            try:
+                for listener in listeners:
+                    listener(bucket, wait)
+                self.waited += wait
+                clock.sleep(wait)
+            finally:
+                with self._cond:
+                    window.sleeping = False
+                    self._cond.notify_all()
 
-    def release(self, bucket: str, headers: Any | None, host: str = "") -> None:
-        """After a request (answered or not): take in what the answer says about its window."""
+    def release(self, bucket: str, headers: Any | None, host: str = "", epoch: int | None = None) -> None:
+        """After a request (answered or not): take in what the answer says about its window.
+
+        `epoch` is what `acquire` returned: the answer to a request sent before the window reset
+        (None: sent before any window was known) is counted only when it starts the first window.
+        """
         info = parse_ratelimit_headers(headers) if headers is not None else None
         now = clocks.current().monotonic()
         with self._lock:
             window = self._windows.get((host, bucket))
-            if window is not None and window.pending > 0:
+            if window is not None and epoch is not None and epoch != window.epoch:
+                return  # counted by the Hub in a window that is over
+            if window is not None and epoch is not None and window.pending > 0:
                 window.pending -= 1
             if info is None:
                 return
@@ -188,14 +211,14 @@ class BudgetTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         budget = current()
         bucket, host = bucket_of_url(request.url.path), request.url.netloc.decode("ascii", "replace")
-        budget.acquire(bucket, host)
+        epoch = budget.acquire(bucket, host)
         headers = None
         try:
             response = self._inner.handle_request(request)
             headers = response.headers
             return response
         finally:
-            budget.release(bucket, headers, host)
+            budget.release(bucket, headers, host, epoch)
 
     def close(self) -> None:
         self._inner.close()
