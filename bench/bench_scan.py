@@ -17,7 +17,17 @@ the Space), and per scan (the listing and the status page). Every request can be
 delayed by `--latency` seconds (the sandbox's latency fault, rate 1.0) to stand in for
 the real Hub's round trip; the sandbox itself answers in about a millisecond.
 
+With `--tier free` the sandbox enforces the Hub's rate limits for that tier (free: 1 000 API
+requests per 5-minute window) on a clock at real pace, remedybot runs under its default request
+budget (half of each window, the rest kept for the user's other tools), and its waits jump the
+sandbox's clock instead of sleeping. It then reports, on the sandbox's clock: the 429s (should be 0),
+the lowest `remaining` seen against the reserve, and the wall time against the minimum the quota
+allows for the API requests the scan needed (a scan that starts at a window's start and may spend
+`quota * share` per window needs at least `(ceil(requests / (quota * share)) - 1) * 300` seconds).
+Without it the quota is lifted (`rate_limits=False`) and concurrency 8 is compared with sequential.
+
 Usage: python bench/bench_scan.py [--spaces 500] [--failing 0.2] [--latency 0.05] [--concurrency 8] [--no-deep]
+       python bench/bench_scan.py --spaces 2000 --tier free [--latency 0]
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import argparse
 import os
 import re
 import sys
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -34,6 +45,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 os.environ.pop("HF_TOKEN", None)
+os.environ.setdefault("REMEDYBOT_HTTP_TIMEOUT", "600")  # a first listing of thousands of Spaces is slow on a busy host
 
 README = b"---\ntitle: Echo\nsdk: gradio\nsdk_version: 5.9.1\napp_file: app.py\n---\n"
 APP = b"import gradio as gr\n\ngr.Interface(lambda text: text, 'text', 'text').launch()\n"
@@ -58,7 +70,7 @@ def build_fleet(sb: Any, total: int, failing_share: float) -> set[str]:
     return failing
 
 
-def serve(conn: Any, total: int, failing_share: float, latency: float) -> None:
+def serve(conn: Any, total: int, failing_share: float, latency: float, tier: str | None = None) -> None:
     """Child process: build the fleet, serve it, answer the parent's questions about the request log.
 
     The sandbox runs in its own process so its CPU work (every answer is built from git) does
@@ -67,7 +79,9 @@ def serve(conn: Any, total: int, failing_share: float, latency: float) -> None:
     from remedybot.sandbox.faults import FaultInjector, FaultSpec
     from remedybot.sandbox.server import Sandbox
 
-    with Sandbox(load_default_scenarios=False) as sb:
+    options: dict[str, Any] = {"clock_speed": 1.0} if tier else {"rate_limits": False}
+    with Sandbox(load_default_scenarios=False, users={"demo": ("hf_bench_demo_token", tier or "free")},
+                 **options) as sb:
         started = time.perf_counter()
         failing = build_fleet(sb, total, failing_share)
         if latency > 0:
@@ -78,10 +92,100 @@ def serve(conn: Any, total: int, failing_share: float, latency: float) -> None:
             command, arg = conn.recv()
             if command == "log":
                 conn.send(sb.app.request_log[arg:])
+            elif command == "now":
+                conn.send(sb.state.clock.now())
+            elif command == "advance":
+                conn.send(sb.state.clock.advance(arg))
+            elif command == "refused":
+                conn.send(sb.app.limiter.refused if sb.app.limiter else 0)
             elif command == "mark":
                 conn.send(len(sb.app.request_log))
             else:
                 break
+
+
+class Child:
+    """The pipe to the sandbox's process, safe to share between the scan's threads."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+        self.wake = threading.Condition()
+        self.targets: list[float] = []
+
+    def ask(self, command: str, arg: Any = None) -> Any:
+        with self.lock:
+            self.conn.send((command, arg))
+            return self.conn.recv()
+
+    # the product's clock (remedybot.core.clock): the sandbox's, and sleeping jumps it
+    def monotonic(self) -> float:
+        return float(self.ask("now"))
+
+    def sleep(self, seconds: float, /) -> None:
+        """Jump the sandbox's clock to `seconds` from now, unless another thread's sleep already took it there.
+
+        Threads sleep in parallel in real time; jumping by `seconds` for each of them would add the
+        eight waits of eight workers waiting for the same window.
+        """
+        if seconds <= 0:
+            return
+        with self.lock:
+            self.conn.send(("now", None))
+            target = self.conn.recv() + seconds
+        with self.wake:
+            self.targets.append(target)
+            while self.monotonic() < target:
+                if min(self.targets) == target:  # the earliest sleeper moves time
+                    self.ask("advance", target - self.monotonic())
+                else:
+                    self.wake.wait(0.001)
+            self.targets.remove(target)
+            self.wake.notify_all()
+
+
+def tier_run(child: Child, concurrency: int) -> None:
+    """One scan under the tier's rate limits and the default request budget, timed on the sandbox's clock."""
+    import math
+
+    from remedybot.core import clock as clocks
+    from remedybot.fleet.scan import scan_fleet
+    from remedybot.hub import Hub
+    from remedybot.hub import budget as budgets
+    from remedybot.sandbox.ratelimit import LIMITS, bucket_of
+
+    window = LIMITS["window_seconds"]
+    clocks.set_clock(child)
+    budget = budgets.configure(budgets.DEFAULT_SHARE)
+    waits: list[float] = []
+    budget.on_wait(lambda _bucket, seconds: waits.append(seconds))
+    listed = time.perf_counter()
+    Hub().list_spaces("demo", expand_runtime=True)  # warm-up: the sandbox remembers each Space's JSON from git
+    print(f"  first listing (the sandbox builds {len(Hub().list_spaces('demo', expand_runtime=False))} Space JSONs "
+          f"from git): {time.perf_counter() - listed:.1f} s real")
+    now = child.ask("now")
+    child.ask("advance", window - now % window + 0.001)  # start at a window's start
+    start_log, started, real = child.ask("mark"), child.ask("now"), time.perf_counter()
+    scan = scan_fleet(Hub(), "demo", concurrency=concurrency)
+    seconds, real = child.ask("now") - started, time.perf_counter() - real
+    log = child.ask("log", start_log)
+    api = sum(1 for _m, path, _s in log if bucket_of(path) == "api")
+    quota = LIMITS["tiers"]["free"]["api"]
+    allowed = quota - budget.reserve(quota)
+    minimum = (math.ceil(api / allowed) - 1) * window
+    failing = [r for r in scan.results if r.failing]
+    per_space = Counter(m.group(1) for _m, p, _s in log if (m := _SPACE_IN_PATH.search(p)))
+    print(f"scan under the free tier ({quota} API requests per {window} s), budget {budget.share:g} "
+          f"(reserve {budget.reserve(quota)}), concurrency {concurrency}:")
+    print(f"  requests: {len(log)} in all, {api} API; {len(log) / len(scan.results):.2f} per Space, "
+          f"{sum(per_space[r.space_id] for r in failing) / max(1, len(failing)):.2f} per failing Space "
+          f"({len(failing)} failing)")
+    print(f"  429s: {sum(1 for _m, _p, s in log if s == 429)} (sandbox refusals: {child.ask('refused')}); "
+          f"lowest API 'remaining' seen: {budget.lowest.get('api')} (reserve {budget.reserve(quota)}: "
+          f"{'untouched' if budget.lowest.get('api', quota) >= budget.reserve(quota) else 'TOUCHED'})")
+    print(f"  wall time on the sandbox clock: {seconds:.1f} s; minimum the quota allows for {api} API requests "
+          f"at {allowed} per window: {minimum:.0f} s; ratio {seconds / minimum if minimum else float('nan'):.3f}; "
+          f"waited {len(waits)} times, {sum(waits):.1f} s; real time {real:.1f} s")
 
 
 def measure(conn: Any, label: str, **options: Any) -> dict[str, Any]:
@@ -121,17 +225,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every Hub request")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--no-deep", action="store_true", help="skip the deep scan")
+    parser.add_argument("--tier", choices=["free", "pro", "team", "enterprise", "enterprise-plus"],
+                        help="enforce this tier's rate limits, scan once under the default request budget")
     args = parser.parse_args(argv)
 
     import multiprocessing
 
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(child, args.spaces, args.failing, args.latency), daemon=True)
+        target=serve, args=(child, args.spaces, args.failing, args.latency, args.tier), daemon=True)
     server.start()
     try:
         ready = parent.recv()
         os.environ.update(ready["env"])
+        if args.tier:
+            print(f"fleet: {args.spaces} Spaces of 'demo' ({len(ready['failing'])} failing), created in "
+                  f"{ready['seconds']:.1f} s; latency {args.latency * 1000:g} ms")
+            tier_run(Child(parent), args.concurrency)
+            return
         print(f"fleet: {args.spaces} Spaces of 'demo' ({len(ready['failing'])} made to fail: wedged, no capacity, "
               f"out of memory, unexplained crash), created in {ready['seconds']:.1f} s; sandbox in its own process")
         print(f"latency: every Hub request delayed by {args.latency * 1000:g} ms (sandbox latency fault, rate 1.0)")

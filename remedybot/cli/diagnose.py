@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.common import JSON_OPT
+from remedybot.cli.common import BUDGET_OPT, JSON_OPT, apply_budget
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
@@ -36,6 +36,7 @@ def diagnose_run(
     json_out: bool = JSON_OPT,
     save_evidence: Path = typer.Option(None, "--save-evidence", help="Write the collected evidence here (JSON)."),
     evidence: Path = typer.Option(None, "--evidence", help="Diagnose offline from a saved evidence file."),
+    budget: str = BUDGET_OPT,
 ) -> None:
     """Collect a Space's evidence, classify the failure and show the lines that prove it.
 
@@ -45,6 +46,7 @@ def diagnose_run(
     from remedybot.model.diagnosis import render_text
     from remedybot.model.evidence import Evidence
 
+    apply_budget(budget)
     if evidence is not None:
         if space is not None:
             raise UsageError("Give either OWNER/SPACE or --evidence FILE, not both.")

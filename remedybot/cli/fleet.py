@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT, concurrency_range, positive
+from remedybot.cli.common import AUDIT_LOG_OPT, BUDGET_OPT, JSON_OPT, apply_budget, concurrency_range, positive
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
@@ -45,18 +45,20 @@ def fleet_scan(
     json_out: bool = JSON_OPT,
     concurrency: int = CONCURRENCY_OPT,
     deep: bool = DEEP_OPT,
+    budget: str = BUDGET_OPT,
 ) -> None:
     """Diagnose every Space of a user or organisation; a table sorted by severity.
 
     Spaces failing the same way at once are reported as one platform incident.
     Exits 0 when every Space is healthy, 7 when some fail, 1 when some could not be read.
     """
-    from remedybot.fleet.scan import progress_bar, render_table, scan_fleet
+    from remedybot.fleet.scan import announce_waits, progress_bar, render_table, scan_fleet
     from remedybot.hub import Hub
 
     owner = parse_owner(owner)
+    apply_budget(budget)
     hub = Hub()
-    with progress_bar(not json_out) as (on_total, on_result):
+    with progress_bar(not json_out) as (on_total, on_result), announce_waits(json_out):
         scan = scan_fleet(hub, owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
     if json_out:
         output.result_json([r.to_dict() for r in scan.results])
@@ -104,6 +106,7 @@ def fleet_watch(
     deep: bool = DEEP_OPT,
     json_out: bool = typer.Option(False, "--json", help="One JSON object per scan on stdout (JSON lines)."),
     audit_log: Path = AUDIT_LOG_OPT,
+    budget: str = BUDGET_OPT,
 ) -> None:
     """Keep watching a fleet: report what is new, apply what the policy allows, write tickets for the rest.
 
@@ -119,6 +122,7 @@ def fleet_watch(
     if notify:
         check_webhook(notify)
     policy = load_policy(policy_file)
+    apply_budget(budget, policy.request_budget)
     mode = auto or policy.auto
     output.info(f"watching '{owner}' (auto: {mode}; policy: {policy.source})")
     watcher = Watcher(owner, policy=policy, auto=mode, notify_url=notify, concurrency=concurrency, deep=deep,

@@ -19,13 +19,19 @@ sandbox_app = typer.Typer(help="Run the embedded sandbox Hub (a local stand-in f
 app.add_typer(sandbox_app, name="sandbox")
 
 
-def _parse_users(values: list[str] | None) -> dict[str, str]:
-    users = {}
+def _parse_users(values: list[str] | None) -> dict[str, str | tuple[str, str]]:
+    from remedybot.sandbox.ratelimit import check_tier
+
+    users: dict[str, str | tuple[str, str]] = {}
     for value in values or []:
-        name, sep, token = value.partition(":")
+        name, sep, rest = value.partition(":")
+        token, _, tier = rest.partition(":")
         if not sep or not name or not token:
-            raise UsageError(f"--user expects NAME:TOKEN, got '{name}{':' if sep else ''}...'.")
-        users[name] = token
+            raise UsageError(f"--user expects NAME:TOKEN[:TIER], got '{name}{':' if sep else ''}...'.")
+        try:
+            users[name] = (token, check_tier(tier or "free"))
+        except ValueError as exc:
+            raise UsageError(f"--user {name}: {exc}.") from exc
     return users
 
 
@@ -36,8 +42,10 @@ def sandbox_serve(
     scenarios: Path = typer.Option(None, "--scenarios", help="Load scenario files from this directory."),
     faults: str = typer.Option(None, "--faults", help="Inject faults, e.g. 'rate=0.3;kinds=429,503,reset'."),
     seed: int = typer.Option(0, "--seed", help="Seed for fault injection."),
-    user: list[str] = typer.Option(None, "--user", help="Add a user with a write token: NAME:TOKEN "
-                                                        "(repeatable)."),
+    user: list[str] = typer.Option(None, "--user", help="Add a user with a write token: NAME:TOKEN[:TIER] "
+                                                        "(repeatable); TIER is the rate-limit plan: free "
+                                                        "(default), pro, team, enterprise, enterprise-plus."),
+    no_rate_limits: bool = typer.Option(False, "--no-rate-limits", help="Serve without the Hub's rate limits."),
     clock_speed: float = typer.Option(None, "--clock-speed",
                                    callback=positive, help="Simulated seconds per real second."),
 ) -> None:
@@ -53,7 +61,8 @@ def sandbox_serve(
         raise UsageError(f"--scenarios '{scenarios}' is not a directory.")
     try:
         sandbox = Sandbox(port=port, state_dir=state_dir, scenarios=scenarios, faults=faults, seed=seed,
-                          users=_parse_users(user), clock_speed=clock_speed)
+                          users=_parse_users(user), clock_speed=clock_speed,
+                          rate_limits=not no_rate_limits)
     except ValueError as exc:  # a bad --faults spec or scenario file
         raise UsageError(str(exc)) from exc
     except OSError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from remedybot.hub import Hub
 
 CONFIG_FILES = ("README.md", "requirements.txt", "pre-requirements.txt", "packages.txt", "Dockerfile")
+SOURCES = ("info", "runtime", "build_log", "run_log", "status_page", "commits", "files")
+# One read of the Space's info: every field the evidence uses, usedStorage included (an expand-only
+# field), and the runtime, so no separate runtime request is needed. `host` cannot be expanded: the
+# app probe reads it with a plain info request, only for a RUNNING Space.
+INFO_FIELDS = ["author", "cardData", "createdAt", "disabled", "lastModified", "private", "runtime", "sdk", "sha",
+               "siblings", "subdomain", "usedStorage"]
 SOURCE_TIMEOUT = 20.0  # seconds for any one source
 MAX_CONFIG_BYTES = 200_000
 
@@ -37,24 +43,24 @@ def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes
         NotFoundError: the Space does not exist (or is private to someone else); nothing to diagnose.
         AuthError: the Hub rejected the token; fix the token first.
     """
+    pool = ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="evidence")
+    read = pool.submit(_info, hub, space_id)  # first: the runtime and the file listing come with it
     sources: dict[str, Callable[[], Any]] = {
-        "info": lambda: _info(hub, space_id),
-        "runtime": lambda: hub.runtime(space_id),
+        "runtime": lambda: _runtime(hub, space_id, read),
         "build_log": lambda: log_tail(hub, space_id, build=True, max_lines=log_lines, max_bytes=log_bytes,
                                       timeout=min(timeout, 10.0)),
         "run_log": lambda: log_tail(hub, space_id, build=False, max_lines=log_lines, max_bytes=log_bytes,
                                     timeout=min(timeout, 10.0)),
         "status_page": lambda: hub.status_page(),
         "commits": lambda: hub.list_commits(space_id, repo_type="space", limit=10),
-        "files": lambda: _config_files(hub, space_id),
+        "files": lambda: _config_files(hub, space_id, read),
     }
     results: dict[str, Any] = {}
     missing: dict[str, str] = {}
     unreachable: dict[str, HubUnavailableError] = {}  # sources lost to connection errors, 5xx or 429 after retries
     disabled = False  # the Hub refused a call with "Access to this resource is disabled"
-    pool = ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="evidence")
     try:
-        futures = {name: pool.submit(fn) for name, fn in sources.items()}
+        futures = {"info": _first(read), **{name: pool.submit(fn) for name, fn in sources.items()}}
         deadline = time.monotonic() + timeout
         for name, future in futures.items():
             try:
@@ -114,20 +120,36 @@ def _probe(hub: Hub, info: dict[str, Any] | None, runtime: Any, missing: dict[st
     Sequential on purpose: only a RUNNING Space pays for it (one request), and only then is it evidence.
     """
     stage = runtime.get("stage") if isinstance(runtime, dict) else None
-    host = (info or {}).get("host")
-    if stage != "RUNNING" or not host:
+    if stage != "RUNNING" or info is None:
         return None
     try:
-        return {"url": host, "status": hub.probe(host)}
+        if not info.get("host"):  # not expandable: a plain info read names it
+            info["host"] = getattr(hub.space_info(info["id"]), "host", None)
+        host = info["host"]
+        return {"url": host, "status": hub.probe(host)} if host else None
     except Exception as exc:  # evidence, never fatal
         missing["app_probe"] = f"{type(exc).__name__}: {exc}"
         return None
 
 
-def _info(hub: Hub, space_id: str) -> dict[str, Any]:
-    info = hub.space_info(space_id)
-    # usedStorage is an expand-only field on the Hub: ask for it separately.
-    storage = hub.space_info(space_id, expand=["usedStorage"]).used_storage
+def _first(future: Future[tuple[dict[str, Any], Any]]) -> Future[dict[str, Any]]:
+    """The info part of `_info`'s answer, as a future of its own."""
+    out: Future[dict[str, Any]] = Future()
+
+    def done(f: Future[tuple[dict[str, Any], Any]]) -> None:
+        error = f.exception()
+        if error is not None:
+            out.set_exception(error)
+        else:
+            out.set_result(f.result()[0])
+
+    future.add_done_callback(done)
+    return out
+
+
+def _info(hub: Hub, space_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The info fields the evidence keeps, and the runtime that came with them (None if it did not)."""
+    info = hub.space_info(space_id, expand=INFO_FIELDS)
     data = {
         "id": info.id,
         "author": info.author,
@@ -137,17 +159,37 @@ def _info(hub: Hub, space_id: str) -> dict[str, Any]:
         "disabled": info.disabled,
         "createdAt": info.created_at.isoformat() if info.created_at else None,
         "lastModified": info.last_modified.isoformat() if info.last_modified else None,
-        "usedStorage": storage if storage is not None else info.used_storage,
+        "usedStorage": info.used_storage,
         "host": getattr(info, "host", None),
         "cardData": info.card_data.to_dict() if info.card_data is not None else None,
         "siblings": [s.rfilename for s in (info.siblings or [])],
     }
-    return data
+    return data, (dict(info.runtime.raw) if info.runtime is not None and info.runtime.raw else None)
 
 
-def _config_files(hub: Hub, space_id: str) -> dict[str, str]:
-    """The small config files, fetched at once (a missing file costs one 404, not a sequential wait)."""
-    with ThreadPoolExecutor(max_workers=len(CONFIG_FILES), thread_name_prefix="evidence-file") as pool:
-        texts = pool.map(lambda name: hub.read_file(space_id, name, repo_type="space"), CONFIG_FILES)
-        return {name: text[:MAX_CONFIG_BYTES] for name, text in zip(CONFIG_FILES, texts, strict=True)
+def _runtime(hub: Hub, space_id: str, read: Future[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
+    """The runtime from the info read; its own request only when the info came without one or failed."""
+    try:
+        runtime = read.result()[1]
+    except Exception:  # the info read failing says nothing about the runtime: ask for it
+        runtime = None
+    return runtime if runtime is not None else hub.runtime(space_id)
+
+
+def _config_files(hub: Hub, space_id: str, read: Future[tuple[dict[str, Any], Any]]) -> dict[str, str]:
+    """The small config files the Space has (from the info's file listing), fetched at once.
+
+    Files the listing does not name are not asked for (each would cost a 404); without a listing
+    every candidate is tried.
+    """
+    try:
+        listed = set(read.result()[0].get("siblings") or [])
+    except Exception:
+        listed = set(CONFIG_FILES)
+    names = [name for name in CONFIG_FILES if name in listed]
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="evidence-file") as pool:
+        texts = pool.map(lambda name: hub.read_file(space_id, name, repo_type="space"), names)
+        return {name: text[:MAX_CONFIG_BYTES] for name, text in zip(names, texts, strict=True)
                 if text is not None}

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from remedybot.core.durations import parse_seconds
 from remedybot.core.errors import UsageError
 from remedybot.core.files import MiB, read_text_file
+from remedybot.hub.budget import parse_share
 from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.playbooks import REGISTRY
@@ -71,6 +72,7 @@ class Policy:
     max_cost_per_hour: float = 0.0
     cooldowns: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_COOLDOWNS))
     budgets: Budgets = field(default_factory=Budgets)
+    request_budget: float | None = None  # share of the Hub's rate limit watch may use (None: --budget's default)
     source: str = "built-in defaults"
 
     def cooldown(self, playbook: str) -> timedelta:
@@ -101,7 +103,8 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     def bad(key: str, problem: str) -> UsageError:
         return UsageError(f"Policy file '{where}': '{key}' {problem}.")
 
-    _known(data, {"auto", "allow", "max_risk", "max_cost_per_hour", "cooldowns", "budgets"}, "", bad)
+    _known(data, {"auto", "allow", "max_risk", "max_cost_per_hour", "cooldowns", "budgets", "request_budget"}, "",
+           bad)
     auto = data.get("auto", "none")
     if auto not in AUTO_MODES:
         raise bad("auto", f"must be one of {', '.join(AUTO_MODES)}, not {auto!r}")
@@ -113,8 +116,15 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     cost = data.get("max_cost_per_hour", 0.0)
     if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
         raise bad("max_cost_per_hour", f"must be a number of USD per hour, 0 or more, not {cost!r}")
+    share = None
+    if "request_budget" in data:
+        try:
+            share = parse_share(data["request_budget"], option="request_budget")
+        except UsageError:
+            raise bad("request_budget", f"must be a share of the rate limit above 0 and at most 1, not "
+                                        f"{data['request_budget']!r}") from None
     return Policy(auto=auto, allow=tuple(allow), max_risk=max_risk, max_cost_per_hour=float(cost),
-                  cooldowns=_cooldowns(data, bad), budgets=_budgets(data, bad), source=where)
+                  cooldowns=_cooldowns(data, bad), budgets=_budgets(data, bad), request_budget=share, source=where)
 
 
 def _allow(data: dict[str, Any], bad: Any) -> list[str]:

@@ -31,6 +31,7 @@ time" means within one scan; the Hub does not say when a Space started failing.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -41,10 +42,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from remedybot.core import output
 from remedybot.core.errors import NotFoundError, RemedyError, UsageError
 from remedybot.core.progress import count_bar
 from remedybot.diagnose.classify import classify
 from remedybot.diagnose.collect import collect_evidence
+from remedybot.hub import budget as budgets
 from remedybot.model.evidence import Evidence
 
 if TYPE_CHECKING:
@@ -370,6 +373,28 @@ def render_table(scan: FleetScan) -> str:
                      f"the same way ({incident.label}). Wait and re-scan; changing them will not help.")
     lines.append(scan.summary())
     return "\n".join(lines)
+
+
+@contextmanager
+def announce_waits(json_out: bool, events: list[dict[str, Any]] | None = None) -> Iterator[None]:
+    """While the block runs, say on stderr when the request budget waits for the Hub's next window.
+
+    A line for people, or with `json_out` a JSON line (`{"event": "rate-limit-wait", ...}`, since stdout
+    holds the result); each wait is also appended to `events` when given (watch's --json events).
+    """
+    def heard(bucket: str, seconds: float) -> None:
+        text = (f"waiting {seconds:.0f} s for the Hub's next rate-limit window ('{bucket}'): the rest of this one "
+                "is kept for your other tools (--budget)")
+        event = {"event": "rate-limit-wait", "bucket": bucket, "seconds": round(seconds, 1), "text": text}
+        if events is not None:
+            events.append(event)
+        output.info(json.dumps(event) if json_out else text)
+
+    remove = budgets.current().on_wait(heard)
+    try:
+        yield
+    finally:
+        remove()
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,8 +41,9 @@ from remedybot.core.errors import AuthError, ExitCode, RefusedError, RemedyError
 from remedybot.core.redact import redact_data
 from remedybot.escalate.context import escalate_after_run
 from remedybot.fleet.policy import PolicyGate
-from remedybot.fleet.scan import progress_bar, scan_fleet
+from remedybot.fleet.scan import announce_waits, progress_bar, scan_fleet
 from remedybot.hub import Hub
+from remedybot.hub import budget as budgets
 from remedybot.model.enums import Risk
 from remedybot.model.plan import Step
 from remedybot.playbooks import REGISTRY
@@ -123,6 +125,7 @@ class Watcher:
         self.ledger = Ledger(default_ledger_path())
         self.state_path = state_home() / "watch" / f"{owner}.json"
         self._hub = hub
+        self.interval: float | None = None  # seconds between rounds; `_fit` stretches it to the request budget
 
     @property
     def hub(self) -> Any:
@@ -136,6 +139,7 @@ class Watcher:
             while True:
                 clock = clocks.current()
                 started = clock.monotonic()
+                self.interval = interval
                 try:
                     code = self.cycle()
                 except (AuthError, UsageError):
@@ -147,11 +151,24 @@ class Watcher:
                     code = ExitCode.FAILED
                 if once:
                     return code
+                interval = self.interval
                 clock.sleep(max(0.0, interval - (clock.monotonic() - started)))
+
+    def _fit(self, sent: dict[str, int]) -> dict[str, Any] | None:
+        """Stretch `interval` when a round's requests at this pace would not fit the request budget."""
+        needed = budgets.current().interval_for(sent)
+        if self.interval is None or needed <= self.interval:
+            return None
+        was, self.interval = self.interval, float(math.ceil(needed))
+        text = (f"a scan of '{self.owner}' took {sum(sent.values())} requests; to stay within the request budget "
+                f"(--budget) watch now scans every {self.interval:g}s instead of every {was:g}s")
+        return self._event("interval-stretched", text=text, interval=self.interval, was=was)
 
     # -- one cycle ------------------------------------------------------------------------------------
     def cycle(self) -> ExitCode:
-        with progress_bar(not self.json_out) as (on_total, on_result):
+        waits: list[dict[str, Any]] = []
+        sent_before = dict(budgets.current().sent)
+        with progress_bar(not self.json_out) as (on_total, on_result), announce_waits(self.json_out, waits):
             scan = scan_fleet(self.hub, self.owner, concurrency=self.concurrency, deep=self.deep,
                               on_total=on_total, on_result=on_result)
         seen = self._load()
@@ -172,6 +189,11 @@ class Watcher:
                     elif action["outcome"] in ("unverified", "same-failure", "failed"):
                         self._ticket(seen["spaces"].get(result.space_id), result.space_id, action["outcome"])
         self._save(seen, scan, fixed, now)
+        events += waits  # already told on stderr as they happened
+        stretched = self._fit(budgets.current().sent_since(sent_before))
+        if stretched is not None:
+            events.append(stretched)
+            self._emit(stretched)
         remaining = [r for r in scan.failing if r.space_id not in fixed]
         output.info(scan.summary() + (f"; fixed now: {', '.join(sorted(fixed))}" if fixed else ""))
         if self.json_out:

@@ -23,6 +23,7 @@ from huggingface_hub.utils._http import hf_request_event_hook
 
 from remedybot.core.env import setting
 from remedybot.core.errors import HubError
+from remedybot.hub.budget import BudgetTransport
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 10.0
@@ -42,9 +43,9 @@ def http_timeout() -> httpx2.Timeout:
 
 
 def _client_factory() -> httpx2.Client:
-    # Same as huggingface_hub's default_client_factory, plus timeouts.
+    # Same as huggingface_hub's default_client_factory, plus timeouts and the request budget.
     return httpx2.Client(event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True,
-                         timeout=http_timeout())
+                         timeout=http_timeout(), transport=BudgetTransport(httpx2.HTTPTransport()))
 
 
 def install_client_factory() -> None:

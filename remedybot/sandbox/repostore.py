@@ -126,6 +126,31 @@ def _per_commit(what: str, rev: str, compute: Callable[[], T]) -> T:
         while len(_BY_COMMIT) > _BY_COMMIT_MAX:
             _BY_COMMIT.popitem(last=False)
     return value
+_SIZES: dict[tuple[object, ...], int] = {}
+_SIZES_LOCK = threading.Lock()
+
+
+def cached_git_size(git: GitRepo) -> int:
+    """`git.git_size()`, remembered until the object store or a ref file changes (their modification times).
+
+    A listing asks every Space's size; `git count-objects` is a process each time.
+    """
+    stamps: list[object] = [str(git.path)]
+    for part in ("objects", "objects/pack", "refs/heads", "refs/heads/main", "packed-refs"):
+        try:
+            stamps.append((git.path / part).stat().st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    key = tuple(stamps)
+    with _SIZES_LOCK:
+        if key in _SIZES:
+            return _SIZES[key]
+    size = git.git_size()
+    with _SIZES_LOCK:
+        if len(_SIZES) > 8192:
+            _SIZES.clear()
+        _SIZES[key] = size
+    return size
 
 
 class GitRepo:

@@ -8,7 +8,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from remedybot.sandbox.http import TYPE_FROM_PLURAL, Ctx, json_response
-from remedybot.sandbox.state import HubStateError, Repo, front_matter
+from remedybot.sandbox.infocache import git_view
+from remedybot.sandbox.state import HubStateError, Repo
 
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 SDKS = {"gradio", "docker", "static", "streamlit"}
@@ -22,27 +23,7 @@ def info_json(ctx: Ctx, repo: Repo, expand: list[str] | None = None, blobs: bool
               revision: str | None = None) -> dict[str, Any]:
     """The /api/{type}/{id} JSON, honouring `expand`."""
     state = ctx.state
-    git = state.git(repo)
-    sha = git.resolve(revision) if revision else git.head("main")
-    if revision and sha is None:
-        raise HubStateError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
-    entries = git.tree(sha) if sha else []
-    readme = git.read_file(sha, "README.md") if sha else None
-    card = front_matter(readme)
-    siblings = []
-    for entry in entries:
-        sib: dict[str, Any] = {"rfilename": entry.path}
-        if blobs:
-            sib["size"] = entry.size
-            sib["blobId"] = entry.oid
-            if entry.size < 1024:
-                from remedybot.sandbox.repostore import parse_lfs_pointer
-
-                pointer = parse_lfs_pointer(git.read_blob(entry.oid))
-                if pointer:
-                    sib["size"] = pointer[1]
-                    sib["lfs"] = {"size": pointer[1], "sha256": pointer[0], "pointerSize": entry.size}
-        siblings.append(sib)
+    sha, card, siblings = git_view(state, repo, revision, blobs)  # remembered per commit (infocache.py)
     data: dict[str, Any] = {
         "_id": f"{abs(hash(repo.key)):024x}"[:24],
         "id": repo.repo_id,

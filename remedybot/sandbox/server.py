@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 from remedybot.sandbox import (
     routes_admin,
@@ -34,17 +36,23 @@ from remedybot.sandbox import (
     routes_files,
     routes_repos,
     routes_spaces,
+    routes_webhooks,
+    webhook_events,
 )
 from remedybot.sandbox.clock import SimClock
 from remedybot.sandbox.faults import FaultInjector, FaultSpec
 from remedybot.sandbox.http import Ctx, error_response, token_from
+from remedybot.sandbox.ratelimit import Decision, RateLimiter, check_tier
 from remedybot.sandbox.scenario import load_scenarios
 from remedybot.sandbox.state import HubState, HubStateError
+from remedybot.sandbox.webhooks import Webhooks
 
 log = logging.getLogger("remedybot.sandbox")
 POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's default is 0.5)
 
-ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets]
+OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
+ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
+                 routes_webhooks]
 
 
 def _git_routes() -> list[Any]:
@@ -82,12 +90,15 @@ def _listening_socket(port: int) -> socket.socket:
 class SandboxApp:
     """The WSGI application: one instance per sandbox Hub."""
 
-    def __init__(self, state: HubState, faults: FaultInjector | None = None) -> None:
+    def __init__(self, state: HubState, faults: FaultInjector | None = None,
+                 limiter: RateLimiter | None = None) -> None:
         self.state = state
         self.faults = faults
+        self.limiter = limiter
         self.url_map = _url_map()
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
+        state.webhooks = Webhooks(state, self._log)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -108,13 +119,35 @@ class SandboxApp:
                     resp.headers["Retry-After"] = str(fault.retry_after)
                 self._record(request, resp.status_code)
                 return resp(environ, start_response)
+        decision = self._limit(request)
+        if decision is not None and not decision.allowed:
+            refused = error_response(429, decision.message())
+            refused.headers.update(decision.headers())
+            self._record(request, 429)
+            return refused(environ, start_response)
         response = self.dispatch(request)
+        if decision is not None:
+            response.headers.update(decision.headers())
         self._record(request, response.status_code)
-        return response(environ, start_response)
+        observation = environ.get(OBSERVATION)
+        if observation is None:
+            return response(environ, start_response)
+        return ClosingIterator(response(environ, start_response), partial(webhook_events.after, self.state,
+                                                                          observation))
+
+    def _limit(self, request: Request) -> Decision | None:
+        """Count the request against its rate-limit bucket (ratelimit.py); None when not counted."""
+        if self.limiter is None:
+            return None
+        user = self.state.user_for_token(token_from(request))
+        return self.limiter.check(request.path, user, request.remote_addr or "")
 
     def _record(self, request: Request, status: int) -> None:
+        self._log(request.method, request.path, status)
+
+    def _log(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
-            self.request_log.append((request.method, request.path, status))
+            self.request_log.append((method, path, status))
 
     def _names_no_repo(self, path: str) -> bool:
         """A repo-shaped path no route matched (an id without a namespace, say) whose repo does not exist."""
@@ -142,10 +175,30 @@ class SandboxApp:
         token = token_from(request)
         user = self.state.user_for_token(token)
         ctx = Ctx(request=request, state=self.state, user=user, token_given=token is not None)
+        observation = self._observe(request, args)
         try:
-            return endpoint(ctx, **args)
+            response = endpoint(ctx, **args)
         except HubStateError as exc:
-            return error_response(exc.status, exc.message, exc.code)
+            response = error_response(exc.status, exc.message, exc.code)
+        except BaseException:
+            if observation is not None:
+                webhook_events.after(self.state, observation)
+            raise
+        if observation is not None:  # after the answer is sent: a push moves its refs at the end of the stream
+            request.environ[OBSERVATION] = observation
+        return response
+
+    def _observe(self, request: Request, args: dict[str, Any]) -> webhook_events.Observation | None:
+        """Snapshot what a request may change, when some webhook would hear of it (webhook_events.py)."""
+        if request.method in ("GET", "HEAD") or request.path.startswith("/_sandbox/") \
+                or not self.state.webhooks.active():
+            return None
+        self.state.webhooks.observing(1)
+        try:
+            return webhook_events.before(self.state, request.path, args)
+        except BaseException:
+            self.state.webhooks.observing(-1)
+            raise
 
 
 # Repo-shaped paths no route matched (`/api/models/no-namespace`, `/no-namespace/resolve/main/f`).
@@ -189,7 +242,16 @@ class Sandbox:
 
     def __init__(self, *, port: int = 0, state_dir: Path | None = None, scenarios: Path | None = None,
                  load_default_scenarios: bool = True, faults: str | None = None, seed: int = 0,
-                 users: dict[str, str] | None = None, clock_speed: float | None = None) -> None:
+                 users: dict[str, str | tuple[str, str]] | None = None, clock_speed: float | None = None,
+                 rate_limits: bool = True, quotas: dict[str, dict[str, int]] | None = None) -> None:
+        """A sandbox Hub, not yet serving (`start()` or `with`).
+
+        `users` maps a name to its token, or to (token, rate-limit tier); the tier defaults to `free`.
+        `rate_limits=False` turns the Hub's rate limits off; `quotas` overrides their numbers per tier
+        and bucket (ratelimits.yaml). Raises ValueError for an unknown tier.
+        """
+        tiers = {name: ((given, "free") if isinstance(given, str) else (given[0], check_tier(given[1])))
+                 for name, given in (users or {}).items()}  # before anything needs cleaning up
         fault_spec = FaultSpec.parse(faults) if faults else None  # a bad spec fails before any work
         self._tmp = None
         if state_dir is None:
@@ -200,13 +262,15 @@ class Sandbox:
         restored = self.state.load()
         if "demo" not in self.state.users:
             self.state.add_user("demo")
-        for name, token in (users or {}).items():
-            self.state.add_user(name, token)
+        for name, (token, tier) in tiers.items():
+            self.state.add_user(name, token, tier=tier)
         if not restored and (scenarios is not None or load_default_scenarios):
             for scenario in load_scenarios(scenarios):
                 self.state.load_scenario(scenario)
         self.injector = FaultInjector(fault_spec, seed) if fault_spec is not None else None
-        self.app = SandboxApp(self.state, self.injector)
+        limiter = RateLimiter(self.state.clock, quotas) if rate_limits else None
+        self.app = SandboxApp(self.state, self.injector, limiter)
+        self.state.webhooks.load(state_dir / "webhooks.json")
         # Bind here, so a port in use is an OSError for the caller; Werkzeug's own bind prints to stderr and exits.
         with contextlib.closing(_listening_socket(port)) as sock:
             self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
@@ -243,8 +307,10 @@ class Sandbox:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.state.webhooks.stop()
         if (self.state.root / "state.json").exists() or self._tmp is None:
             self.state.save()
+            self.state.webhooks.save(self.state.root / "webhooks.json")
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -26,6 +26,7 @@ from remedybot.sandbox.repostore import (
     GitRepo,
     LfsStore,
     RefMovedError,
+    cached_git_size,
     lfs_pointer,
     parse_lfs_pointer,
 )
@@ -63,6 +64,7 @@ class User:
     write: bool = True
     orgs: list[str] = field(default_factory=list)
     fullname: str = ""
+    tier: str = "free"  # rate-limit tier (ratelimits.yaml)
 
 
 @dataclass
@@ -144,12 +146,13 @@ class HubState:
         self.flavors = load_flavors()
         self.incident_active = False
         self.endpoint = ""  # set by the server once it knows its port
+        self.webhooks: Any = None  # the server's `webhooks.Webhooks`
         (root / "repos").mkdir(parents=True, exist_ok=True)
 
     # -- users and auth ------------------------------------------------------
-    def add_user(self, name: str, token: str | None = None, write: bool = True) -> User:
+    def add_user(self, name: str, token: str | None = None, write: bool = True, tier: str = "free") -> User:
         token = token or "hf_sandbox" + pysecrets.token_hex(16)
-        user = User(name=name, token=token, write=write)
+        user = User(name=name, token=token, write=write, tier=tier)
         with self.lock:
             self.users[name] = user
         return user
@@ -296,7 +299,7 @@ class HubState:
 
     # -- storage -----------------------------------------------------------------
     def used_storage(self, repo: Repo) -> int:
-        return self.git(repo).git_size() + sum(o.size for o in repo.lfs.values())
+        return cached_git_size(self.git(repo)) + sum(o.size for o in repo.lfs.values())
 
     def storage_refusal(self, repo: Repo, extra: int, *, lfs: bool) -> HubStateError | None:
         if self.used_storage(repo) + extra <= repo.storage_limit:

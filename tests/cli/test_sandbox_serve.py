@@ -73,6 +73,7 @@ def test_serve_state_dir_survives_restart(tmp_path) -> None:
     (["--faults", "rate=2"], "rate"),
     (["--faults", "kinds=teapot;rate=0.1"], "teapot"),
     (["--user", "nocolon"], "NAME:TOKEN"),
+    (["--user", "bob:tok:gold"], "unknown rate-limit tier 'gold'"),
 ])
 def test_serve_bad_options_are_one_line_usage_errors(args: list[str], phrase: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "remedybot", "sandbox", "serve", "--port", "0", *args],
