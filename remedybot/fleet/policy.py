@@ -27,6 +27,7 @@ in between, never lets an action repeat sooner than the policy says.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,7 @@ DEFAULT_FILE = "remedybot.toml"
 AUTO_MODES = ("none", "safe")
 CEILINGS = ("read-only", "safe", "disruptive")  # "destructive" is refused: it always needs a person
 DEFAULT_COOLDOWN = timedelta(hours=1)
+MAX_DURATION = timedelta(days=366)
 DEFAULT_COOLDOWNS = {**PLAYBOOK_FLOORS, "restart": timedelta(minutes=10)}
 
 
@@ -174,12 +176,16 @@ def _table(data: dict[str, Any], name: str, bad: Any) -> dict[str, Any]:
 
 
 def parse_duration(value: Any, key: str, bad: Any) -> timedelta:
-    """"90s", "10m", "2h", "1d" or a plain number of minutes."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return timedelta(minutes=value)
-    seconds = parse_seconds(value) if isinstance(value, str) else None
-    if seconds is None:
+    """"90s", "10m", "2h", "1d" or a plain number of minutes, up to MAX_DURATION."""
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value * 60.0
+    elif isinstance(value, str):
+        seconds = parse_seconds(value)
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         raise bad(key, f"must be a duration like \"30m\", \"2h\" or \"1d\", not {value!r}")
+    if seconds > MAX_DURATION.total_seconds():
+        raise bad(key, f"is longer than a year ({value!r}); a cooldown that long is no cooldown")
     return timedelta(seconds=seconds)
 
 

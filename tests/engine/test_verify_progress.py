@@ -52,7 +52,7 @@ def test_a_build_that_keeps_printing_may_outlast_the_window(slow_sandbox: Sandbo
     started = clock.now()
     check = verify_space(hub, "demo/dependency")
     assert check.stalled_for is None and check.stage == "RUNTIME_ERROR", check.describe()
-    assert clock.now() - started > 45
+    assert clock.now() - started > 30  # longer than the window
 
 
 def test_apply_moves_on_to_the_next_step_once_a_restart_makes_no_progress(
