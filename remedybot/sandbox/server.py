@@ -132,6 +132,12 @@ class SandboxApp:
         observation = environ.get(OBSERVATION)
         if observation is None:
             return response(environ, start_response)
+        if not request.path.endswith("/git-receive-pack"):
+            # Compare before answering: the client's next request must not be observed while this one's
+            # changes are still unreported (they would be reported twice, or out of order).
+            webhook_events.after(self.state, observation)
+            return response(environ, start_response)
+        # A push moves its refs while its answer streams: compare once the stream is closed.
         return ClosingIterator(response(environ, start_response), partial(webhook_events.after, self.state,
                                                                           observation))
 
