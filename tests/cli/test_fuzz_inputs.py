@@ -76,6 +76,18 @@ def keys_of(document: dict[str, Any]) -> st.SearchStrategy[list[str]]:
                     min_size=1, max_size=3)
 
 
+def write_fuzzed(path: Path, real: dict[str, Any], data: st.DataObject) -> Path:
+    """Write random bytes, random JSON, or `real` with one field replaced, to `path`."""
+    kind = data.draw(st.sampled_from(["bytes", "json", "mutated"]))
+    if kind == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200)))
+    elif kind == "json":
+        path.write_text(json.dumps(data.draw(json_values)))
+    else:
+        path.write_text(json.dumps(mutate(real, data.draw(keys_of(real)), data.draw(json_values))))
+    return path
+
+
 # -- files --------------------------------------------------------------------------------------------------
 @FUZZ
 @given(data=st.data())
@@ -84,15 +96,7 @@ def test_any_plan_file_gets_a_documented_answer(saved: dict[str, Any], tmp_path:
     monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a plan that gets as far as the Hub finds none
     monkeypatch.setenv("REMEDYBOT_RETRY_MAX_ATTEMPTS", "1")
-    kind = data.draw(st.sampled_from(["bytes", "json", "mutated"]))
-    path = tmp_path / "plan.json"
-    if kind == "bytes":
-        path.write_bytes(data.draw(st.binary(max_size=200)))
-    elif kind == "json":
-        path.write_text(json.dumps(data.draw(json_values)))
-    else:
-        plan = saved["plan"]
-        path.write_text(json.dumps(mutate(plan, data.draw(keys_of(plan)), data.draw(json_values))))
+    path = write_fuzzed(tmp_path / "plan.json", saved["plan"], data)
     command = data.draw(st.sampled_from([("apply",), ("approve", "--steps", "1")]))
     result = run(command[0], str(path), *command[1:])
     assert_documented(result)
@@ -104,15 +108,7 @@ def test_any_plan_file_gets_a_documented_answer(saved: dict[str, Any], tmp_path:
 @given(data=st.data())
 def test_any_evidence_file_gets_a_documented_answer(saved: dict[str, Any], tmp_path: Path,
                                                     data: st.DataObject) -> None:
-    kind = data.draw(st.sampled_from(["bytes", "json", "mutated"]))
-    path = tmp_path / "evidence.json"
-    if kind == "bytes":
-        path.write_bytes(data.draw(st.binary(max_size=200)))
-    elif kind == "json":
-        path.write_text(json.dumps(data.draw(json_values)))
-    else:
-        evidence = saved["evidence"]
-        path.write_text(json.dumps(mutate(evidence, data.draw(keys_of(evidence)), data.draw(json_values))))
+    path = write_fuzzed(tmp_path / "evidence.json", saved["evidence"], data)
     assert_documented(run("diagnose", "--evidence", str(path), *data.draw(st.sampled_from([(), ("--json",)]))))
 
 
