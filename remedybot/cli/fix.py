@@ -6,7 +6,6 @@ load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 
 from __future__ import annotations
 
-import getpass
 import re
 import sys
 from datetime import UTC, datetime
@@ -145,7 +144,7 @@ def fix_run(
     _finish(result, plan, audit, out)
 
 
-_STEPS = re.compile(r"^[0-9]+(-[0-9]+)?$")
+_STEPS = r"^[0-9]+(-[0-9]+)?$"  # compiled by `re` on first use, not at start-up
 
 
 def parse_steps(text: str) -> list[int]:
@@ -157,7 +156,7 @@ def parse_steps(text: str) -> list[int]:
     chosen: set[int] = set()
     for part in text.split(","):
         item = part.strip()
-        if not _STEPS.match(item):
+        if not re.match(_STEPS, item):
             raise UsageError(f"--steps expects step numbers and ranges like 1,3-5, not {text!r} "
                              "(to approve every step, leave --steps out).")
         low, _, high = item.partition("-")
@@ -166,6 +165,12 @@ def parse_steps(text: str) -> list[int]:
             raise UsageError(f"--steps: {item!r} is not a range of steps (steps count from 1).")
         chosen.update(range(first, last + 1))
     return sorted(chosen)
+
+
+def _login_name() -> str:
+    import getpass  # its terminal modules load only when a plan is approved without --by
+
+    return getpass.getuser()
 
 
 @app.command("approve")
@@ -197,7 +202,7 @@ def _approve_locked(plan_file: Path, steps: str | None, by: str | None, key: byt
     unknown = [n for n in chosen if n not in numbers]
     if unknown:
         raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
-    plan.approvals.append(Approval(by=by or getpass.getuser(), at=datetime.now(UTC).isoformat(), steps=chosen,
+    plan.approvals.append(Approval(by=by or _login_name(), at=datetime.now(UTC).isoformat(), steps=chosen,
                                    fingerprint=plan.fingerprint))
     plan.save(plan_file)
     return plan

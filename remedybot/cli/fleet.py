@@ -16,11 +16,11 @@ from remedybot.cli.common import AUDIT_LOG_OPT, BUDGET_OPT, JSON_OPT, apply_budg
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
+from remedybot.model.space_id import OWNER
 
 if TYPE_CHECKING:
     from remedybot.fleet.scan import FleetScan
 
-_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?$")
 CONCURRENCY_OPT = typer.Option(8, "--concurrency",
                                callback=concurrency_range, help="Spaces diagnosed at once (each runs its own few "
                                                         "requests in parallel).")
@@ -34,7 +34,7 @@ def parse_owner(value: str) -> str:
     if "/" in owner:
         raise UsageError(f"'{value}' looks like a Space id; scan and watch take an OWNER (user or organisation), "
                          f"e.g. '{owner.split('/')[0]}'. For one Space use 'remedybot diagnose {owner}'.")
-    if not _OWNER.match(owner):
+    if not re.match(OWNER, owner):
         raise UsageError(f"'{value}' is not a user or organisation name.")
     return owner
 

@@ -6,8 +6,8 @@ this module and app.py on them, with no cycle.
 
 from __future__ import annotations
 
-import logging
 import os
+import sys
 
 import typer
 
@@ -41,7 +41,10 @@ def quiet_huggingface_hub() -> None:
     lazily, after this); `-v` leaves it alone.
     """
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
-    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    if "huggingface_hub" in sys.modules:  # already imported (a test, an embedding program): it read the variable
+        import logging
+
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
 
 @app.callback()
@@ -52,6 +55,8 @@ def root(
 ) -> None:
     """Get Hugging Face Spaces unstuck: diagnose, plan, approve, apply, escalate."""
     if verbose:
+        import logging  # loaded only for -v: `--help` does not pay for it
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     else:
         quiet_huggingface_hub()

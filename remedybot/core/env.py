@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from remedybot.core.errors import UsageError
 
@@ -34,9 +34,12 @@ def env_number(name: str, default: float, *, integer: bool = False, unit: str = 
     return value
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A numeric REMEDYBOT_* environment variable: its default, and whether it counts whole things."""
+class Setting(NamedTuple):
+    """A numeric REMEDYBOT_* environment variable: its default, and whether it counts whole things.
+
+    A NamedTuple rather than a dataclass: every start-up builds this class, and a dataclass costs
+    milliseconds of `remedybot --help` (bench/bench_cli_startup.py).
+    """
 
     default: float
     integer: bool = False

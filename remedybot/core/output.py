@@ -7,7 +7,6 @@ can never be printed by accident.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -23,6 +22,8 @@ def result(text: str) -> None:
 
 def result_json(data: Any) -> None:
     """Print a JSON result (stdout)."""
+    import json  # only JSON output pays for it; `--help` and plain text never do
+
     result(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 

@@ -64,18 +64,19 @@ def _patterns() -> tuple[re.Pattern[str], list[re.Pattern[str]], list[tuple[re.P
 
 # Log text is the Space's output, not ours: its colour codes and control characters must not reach
 # the terminal (they could hide or rewrite lines). Escape sequences go; other controls show as U+FFFD.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+# Kept as pattern text, compiled by `re` on first use: `remedybot --help` never needs them.
+_ANSI = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f\x9b]"
 
 
 def strip_ansi(text: str) -> str:
     """`text` without terminal escape sequences (colour, cursor moves, titles)."""
-    return _ANSI.sub("", text)
+    return re.sub(_ANSI, "", text)
 
 
 def terminal_safe(text: str) -> str:
     """`text` without escape sequences or control characters (tabs kept)."""
-    return _CONTROL.sub("\ufffd", _ANSI.sub("", text))
+    return re.sub(_CONTROL, "\ufffd", re.sub(_ANSI, "", text))
 
 
 _extra_secrets: set[str] = set()
@@ -117,7 +118,7 @@ def redact_data(data: Any) -> Any:
 
 # Keys whose value is a credential itself (a header dict, a config mapping). Not "secret": the
 # catalog's culprit uses it for the *name* of a missing secret, which support needs to see.
-_SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|^(set-)?cookie$|^passw(or)?d$|^(hf_|access_|auth_)?token$"
+_SECRET_KEY = (r"(?i)^(proxy-)?authorization$|^(set-)?cookie$|^passw(or)?d$|^(hf_|access_|auth_)?token$"
                          r"|^api[_-]?key$|^secret_value$")
 
 
@@ -129,7 +130,7 @@ def scrub(text: str) -> str:
 def clean(data: Any, key: str = "") -> Any:
     """Scrub every string of a JSON-like value; a string under a secret-looking key is dropped whole."""
     if isinstance(data, str):
-        return MARK if key and _SECRET_KEY.search(key) and data else scrub(strip_ansi(data))
+        return MARK if key and re.search(_SECRET_KEY, key) and data else scrub(strip_ansi(data))
     if isinstance(data, dict):
         return {scrub(str(k)): clean(v, str(k)) for k, v in data.items()}
     if isinstance(data, list | tuple):

@@ -10,8 +10,10 @@ from remedybot.core.errors import UsageError
 # huggingface_hub's own rules (utils/_validators.py, validate_repo_id): letters, digits, "-", "_", ".";
 # no "--" or ".." anywhere; no "-" or "." at either end; a name of at most 96 characters.
 _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?"
-_ID = re.compile(rf"^{_PART}/{_PART}$")
-_URL = re.compile(r"^https?://([^/]+)/(.*)$")
+# Pattern text, compiled by `re` on first use (its cache), so importing this costs nothing at start-up.
+_ID = rf"^{_PART}/{_PART}$"
+OWNER = rf"^{_PART}$"
+_URL = r"^https?://([^/]+)/(.*)$"
 SHOWN = 80  # characters of a rejected id echoed back
 
 
@@ -26,7 +28,7 @@ def parse_space_id(value: str) -> str:
     """
     raw = value.strip()
     text = raw
-    url = _URL.match(raw)
+    url = re.match(_URL, raw)
     if url:
         host, path = url.group(1).lower(), url.group(2)
         if host != _endpoint_host():
@@ -39,7 +41,7 @@ def parse_space_id(value: str) -> str:
     text = text.strip("/")
     if text.startswith("spaces/"):
         text = text[len("spaces/"):]
-    if not _ID.match(text) or ".." in text or "--" in text:
+    if not re.match(_ID, text) or ".." in text or "--" in text:
         raise UsageError(f"{shown(raw)} is not a Space id. Use the form OWNER/SPACE, e.g. 'alice/my-demo'.")
     return text
 
@@ -52,5 +54,5 @@ def shown(text: str) -> str:
 
 def _endpoint_host() -> str:
     endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-    match = _URL.match(endpoint.rstrip("/") + "/")
+    match = re.match(_URL, endpoint.rstrip("/") + "/")
     return (match.group(1) if match else endpoint).lower()
