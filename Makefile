@@ -12,13 +12,16 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# --no-compile: Python compiles each module when it is first imported, so an install does not spend
+# half its time compiling every file of every dependency (most are never imported).
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile -e .
 	touch $@
 
-$(TSTAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+# One install for the test extras (not `-e .` first and then again): the tests need both stamps.
+$(TSTAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --no-compile -e '.[test]'
+	touch $(STAMP) $@
 
 # git-lfs is needed by the tests that push large files; install it when missing.
 git-lfs:

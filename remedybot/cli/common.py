@@ -1,7 +1,7 @@
 """Options and helpers shared by several command groups."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Typer reads the option callbacks' annotations at every start-up
+# (see diagnose.py).
 import math
 from collections.abc import Callable
 

@@ -4,8 +4,9 @@ Engine modules are imported inside each command, never at module level: `remedyb
 load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in a module of commands: Typer reads every command's annotations
+# at each start-up, and a string annotation costs it a compile() (most of its time building the commands;
+# tests/cli/test_startup.py). Names imported only for type checking are quoted instead.
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from remedybot.model.diagnosis import Diagnosis
 
 
-def exit_code_for(diagnosis: Diagnosis) -> ExitCode:
+def exit_code_for(diagnosis: "Diagnosis") -> ExitCode:
     if diagnosis.branch == "healthy":
         return ExitCode.OK
     if diagnosis.branch == "unknown":

@@ -4,8 +4,9 @@ Engine modules are imported inside each command, never at module level: `remedyb
 load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in a module of commands: Typer reads every command's annotations
+# at each start-up, and a string annotation costs it a compile() (most of its time building the commands;
+# tests/cli/test_startup.py). Names imported only for type checking are quoted instead.
 import re
 import sys
 from datetime import UTC, datetime
@@ -29,14 +30,14 @@ if TYPE_CHECKING:
 STORAGE = "Storage (a Space over its storage limit)"
 
 
-def _engine(audit_log: Path | None) -> tuple[AuditLog, Ledger]:
+def _engine(audit_log: Path | None) -> "tuple[AuditLog, Ledger]":
     from remedybot.remedy.audit import AuditLog, default_audit_path
     from remedybot.remedy.ledger import Ledger, default_ledger_path
 
     return AuditLog(audit_log or default_audit_path()), Ledger(default_ledger_path())
 
 
-def _confirm(step: Step) -> bool:
+def _confirm(step: "Step") -> bool:
     if step.risk == "destructive":
         answer = typer.prompt(f"Step {step.number} is DESTRUCTIVE ({step.action}). Type 'yes' to run it",
                               default="no", err=True)
@@ -44,7 +45,8 @@ def _confirm(step: Step) -> bool:
     return typer.confirm(f"Run step {step.number}: {step.action}?", default=False, err=True)
 
 
-def _finish(result: ApplyResult, plan: Plan, audit: AuditLog | None = None, plan_file: Path | None = None) -> None:
+def _finish(result: "ApplyResult", plan: "Plan", audit: "AuditLog | None" = None,
+            plan_file: Path | None = None) -> None:
     if result.outcome == "proposed":  # issue 5: the owner merges the PR; apply then verifies
         output.info(f"⧗ {result.message}")
         output.hint(f"merge it on the Hub, then run 'remedybot apply {plan_file or 'PLAN.json'}' to verify the Space")
@@ -190,7 +192,7 @@ def plan_approve(
     output.hint(f"apply it with 'remedybot apply {plan_file}'")
 
 
-def _approve_locked(plan_file: Path, steps: str | None, by: str | None, key: bytes) -> Plan:
+def _approve_locked(plan_file: Path, steps: str | None, by: str | None, key: bytes) -> "Plan":
     from remedybot.model.plan import Approval, Plan
 
     plan = Plan.load(plan_file)

@@ -4,8 +4,9 @@ Engine modules are imported inside each command, never at module level: `remedyb
 load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in a module of commands: Typer reads every command's annotations
+# at each start-up, and a string annotation costs it a compile() (most of its time building the commands;
+# tests/cli/test_startup.py). Names imported only for type checking are quoted instead.
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +82,7 @@ def fleet_scan(
     raise typer.Exit(int(scan_exit_code(scan)))
 
 
-def scan_exit_code(scan: FleetScan) -> ExitCode:
+def scan_exit_code(scan: "FleetScan") -> ExitCode:
     """0 all healthy, 7 some failing (like `diagnose`), 1 when Spaces could not be read and none fail."""
     if scan.failing:
         return ExitCode.UNHEALTHY

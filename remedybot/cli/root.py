@@ -4,8 +4,9 @@ Kept apart from app.py (which imports every group) so that the groups depend on
 this module and app.py on them, with no cycle.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in a module of commands: Typer reads every command's annotations
+# at each start-up, and a string annotation costs it a compile() (most of its time building the commands;
+# tests/cli/test_startup.py). Names imported only for type checking are quoted instead.
 import os
 import sys
 

@@ -31,21 +31,26 @@ _TOKEN_SOURCES = [
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
 ]
 # Shapes whose first group (the name, the scheme) stays and whose value goes.
+# Each with a literal that every match contains ("" for none): a line without it skips the pattern.
 _VALUE_SOURCES = [
     # Authorization headers, whatever the scheme; cookies whole.
-    (r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s'\",]+", "{0}" + MARK),
-    (r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\r\n]+", "{0}" + MARK),
+    (r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s'\",]+", "{0}" + MARK, ""),
+    (r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\r\n]+", "{0}" + MARK, ""),
     # password=..., MY_TOKEN=..., "api_key": "..." (the name glued to others is still the name). With ":" only
     # names that are never prose or a secret's *name* ("token: no token found", "secret": "OPENAI_API_KEY").
-    (r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
+    # The look-behind starts a match only where a word starts: the leftmost match always does anyway (the name
+    # may be glued to others), and without it every position of a long word is tried again, which made a
+    # 2 000-character log line take seconds (quadratic backtracking).
+    (r"(?i)(?<![A-Za-z0-9_])([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
          r"access[_-]?key|secret[_-]?key|private[_-]?key)[\"']?\s*=\s*[\"']?)(?![\s\"']|\[REDACTED\])"
-         r"[^\s'\",;&]+", "{0}" + MARK),
-    (r"(?i)([A-Za-z0-9_]*(?:password|passwd|pwd|api[_-]?key|access[_-]?key|"
+         r"[^\s'\",;&]+", "{0}" + MARK, "="),
+    (r"(?i)(?<![A-Za-z0-9_])([A-Za-z0-9_]*(?:password|passwd|pwd|api[_-]?key|access[_-]?key|"
          r"secret[_-]?key|private[_-]?key)[\"']?\s*:\s*[\"']?)(?![\s\"']|\[REDACTED\])"
-         r"[^\s'\",;&]+", "{0}" + MARK),
-    (r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}", "{0}" + MARK),
-    # user:password@ in URLs.
-    (r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@", "{0}" + MARK + "@"),
+         r"[^\s'\",;&]+", "{0}" + MARK, ":"),
+    (r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}", "{0}" + MARK, ""),
+    # user:password@ in URLs. A scheme is short: bounding it keeps each try short (an unbounded one is tried
+    # from every position of a long word), and a longer "scheme" only keeps more of itself, never the password.
+    (r"(?i)([a-z][a-z0-9+.\-]{0,31}://)[^/\s:@]+:[^/\s@]+@", "{0}" + MARK + "@", "://"),
 ]
 
 # Every shape above contains one of these words (any case), so text without any of them has nothing to
@@ -55,11 +60,12 @@ _MAYBE_SECRET_SOURCE = (r"(?i)hf_|api_org_|sk-|akia|asia|gh[pousr]_|github_pat_|
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], list[re.Pattern[str]], list[tuple[re.Pattern[str], str]]]:
+def _patterns() -> tuple[re.Pattern[str], list[re.Pattern[str]], list[tuple[re.Pattern[str], str, str]]]:
     """The patterns, compiled on first use: the CLI imports this module at start-up, and most commands
     (`--help`, `--version`, usage errors) never redact anything."""
     return (re.compile(_MAYBE_SECRET_SOURCE), [re.compile(source) for source in _TOKEN_SOURCES],
-            [(re.compile(source), replacement.replace("{0}", r"\1")) for source, replacement in _VALUE_SOURCES])
+            [(re.compile(source), replacement.replace("{0}", r"\1"), literal)
+             for source, replacement, literal in _VALUE_SOURCES])
 
 
 # Log text is the Space's output, not ours: its colour codes and control characters must not reach
@@ -100,8 +106,9 @@ def redact(text: str) -> str:
         return text
     for token in tokens:
         text = token.sub(MARK, text)
-    for pattern, replacement in values:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, literal in values:
+        if literal in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
