@@ -259,6 +259,16 @@ class Sandbox:
         tiers = {name: ((given, "free") if isinstance(given, str) else (given[0], check_tier(given[1])))
                  for name, given in (users or {}).items()}  # before anything needs cleaning up
         fault_spec = FaultSpec.parse(faults) if faults else None  # a bad spec fails before any work
+        # Bind first, so a port in use is an OSError for the caller at once (not after seconds of loading
+        # scenarios); Werkzeug's own bind would print to stderr and exit.
+        with contextlib.closing(_listening_socket(port)) as sock:
+            self._build(port, sock, state_dir, scenarios, load_default_scenarios, fault_spec, seed, tiers,
+                        clock_speed, rate_limits, quotas)
+
+    def _build(self, port: int, sock: socket.socket, state_dir: Path | None, scenarios: Path | None,
+               load_default_scenarios: bool, fault_spec: FaultSpec | None, seed: int,
+               tiers: dict[str, tuple[str, str]], clock_speed: float | None, rate_limits: bool,
+               quotas: dict[str, dict[str, int]] | None) -> None:
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="remedybot-sandbox-")
@@ -277,10 +287,8 @@ class Sandbox:
         limiter = RateLimiter(self.state.clock, quotas) if rate_limits else None
         self.app = SandboxApp(self.state, self.injector, limiter)
         self.state.webhooks.load(state_dir / "webhooks.json")
-        # Bind here, so a port in use is an OSError for the caller; Werkzeug's own bind prints to stderr and exits.
-        with contextlib.closing(_listening_socket(port)) as sock:
-            self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
-                                                       request_handler=_QuietHandler, fd=sock.fileno())
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True,
+                                                   request_handler=_QuietHandler, fd=sock.fileno())
         self._server.daemon_threads = True
         self.port = self._server.port
         self.endpoint = f"http://127.0.0.1:{self.port}"
