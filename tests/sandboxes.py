@@ -15,6 +15,13 @@ import pytest
 from remedybot.sandbox.server import Sandbox
 
 
+def subprocess_env(sb: Sandbox) -> dict[str, str]:
+    """The environment for a `remedybot` child process. The child runs on real time (the test's simulated clock
+    is in-process only), so its waits are scaled to the sandbox clock's speed: 10 simulated seconds between
+    two reads of a Space, as the default of 10 seconds is on the Hub, instead of 10 real seconds."""
+    return {**os.environ, "REMEDYBOT_VERIFY_POLL": f"{10 / sb.state.clock.speed:g}"}
+
+
 def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point huggingface_hub and remedybot at `sb`, with a private HF_HOME and state home."""
     for key, value in sb.env().items():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
+from sandboxes import subprocess_env
 
 from remedybot.sandbox.server import Sandbox
 
@@ -84,9 +85,9 @@ def test_commit_and_duplicate_under_faults_happen_once(
         sb.stop()
 
 
-def _apply_subprocess(plan_file: Path, audit: Path) -> subprocess.Popen:
+def _apply_subprocess(sb: Sandbox, plan_file: Path, audit: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "remedybot", "apply", str(plan_file), "--audit-log", str(audit)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=subprocess_env(sb))
 
 
 def _wait_for_event(audit: Path, event: str, step: int, proc: subprocess.Popen, timeout: float = 30) -> bool:
@@ -114,7 +115,7 @@ def test_sigkill_at_step_boundaries_then_resume(sandbox: Sandbox, tmp_path: Path
     steps = {s["playbook"]: s["number"] for s in json.loads(plan_file.read_text())["steps"]}
     assert run("approve", str(plan_file), "--steps", f"{steps['noop_commit']},{steps['duplicate']}").code == 0
     audit = tmp_path / "audit.jsonl"
-    proc = _apply_subprocess(plan_file, audit)
+    proc = _apply_subprocess(sandbox, plan_file, audit)
     event, playbook = boundary
     if _wait_for_event(audit, event, steps[playbook], proc):
         proc.send_signal(signal.SIGKILL)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
+from sandboxes import subprocess_env
 
 from remedybot.core.errors import RefusedError, RemedyError
 from remedybot.hub import Hub
@@ -264,7 +264,7 @@ def test_sigkill_between_steps_then_resume(sandbox: Sandbox, originals: dict[str
     for kill_after in (2, 5, 6):
         log = tmp_path / f"killed-after-{kill_after}.log"
         with open(log, "wb") as err:
-            proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(command, env=subprocess_env(sandbox), stdout=subprocess.DEVNULL, stderr=err)
             deadline = time.monotonic() + 60
             while kill_after not in _step_ends(audit) and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -272,7 +272,7 @@ def test_sigkill_between_steps_then_resume(sandbox: Sandbox, originals: dict[str
             proc.wait()
         assert kill_after in _step_ends(audit), log.read_text()
         assert_nothing_lost(sandbox, originals)
-    final = subprocess.run(command, env=dict(os.environ), capture_output=True, text=True)
+    final = subprocess.run(command, env=subprocess_env(sandbox), capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     assert_fixed(sandbox, originals)
 
