@@ -17,6 +17,7 @@ import pytest
 from clirun import CliResult, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sandboxes import copy_state
 
 from remedybot.core.env import SETTINGS
 from remedybot.core.errors import ExitCode, UsageError
@@ -41,12 +42,13 @@ def assert_documented(result: CliResult) -> None:
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def saved(sandbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A real plan and a real evidence file, made once, to mutate."""
     import os
 
     folder = tmp_path_factory.mktemp("fuzz")
-    with Sandbox() as sb, pytest.MonkeyPatch.context() as mp:
+    copy_state(sandbox_template, folder / "hub")  # the demo Spaces, without building them again
+    with Sandbox(state_dir=folder / "hub") as sb, pytest.MonkeyPatch.context() as mp:
         for key, value in {**sb.env(), "REMEDYBOT_HOME": str(folder / "home"), "HF_HOME": str(folder / "hf")}.items():
             mp.setenv(key, value)
         assert run("fix", "demo/dependency", "--dry-run", "--out", str(folder / "plan.json")).code == 0

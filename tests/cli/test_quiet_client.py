@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandboxes import copy_state
+
 from remedybot.sandbox.server import Sandbox
 
 SCRIPT = """
@@ -24,8 +26,9 @@ except Exception as exc:
 """
 
 
-def test_huggingface_hubs_retry_lines_stay_out_of_our_output(tmp_path: Path) -> None:
-    with Sandbox(load_default_scenarios=True, faults="rate=1;kinds=503;routes=/api/spaces/demo/x/*") as sb:
+def test_huggingface_hubs_retry_lines_stay_out_of_our_output(sandbox_template: Path, tmp_path: Path) -> None:
+    copy_state(sandbox_template, tmp_path / "hub")  # the demo Spaces, without building them again
+    with Sandbox(state_dir=tmp_path / "hub", faults="rate=1;kinds=503;routes=/api/spaces/demo/x/*") as sb:
         env = {**os.environ, **sb.env(), "REMEDYBOT_HOME": str(tmp_path / "home"), "HF_HOME": str(tmp_path / "hf")}
         env.pop("HF_HUB_VERBOSITY", None)
         done = subprocess.run([sys.executable, "-c", SCRIPT, f"{sb.endpoint}/api/spaces/demo/x/runtime"],
