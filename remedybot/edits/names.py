@@ -14,8 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from packaging.utils import canonicalize_name
+
+from remedybot.core.yamldata import load_data
 
 
 @cache
@@ -23,7 +24,7 @@ from packaging.utils import canonicalize_name
 def table(name: str) -> dict[str, Any]:
     """One of the YAML tables of this package (pypi_names, debian_packages, known_good, versions); read once."""
     text = resources.files("remedybot.edits").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_data(text)
 
 
 def distribution_for(module: str) -> str:

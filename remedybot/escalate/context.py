@@ -41,6 +41,7 @@ import yaml
 from remedybot.core import output
 from remedybot.core.errors import RemedyError, UsageError
 from remedybot.core.redact import clean
+from remedybot.core.yamldata import load_data
 from remedybot.diagnose.catalog.schema import load_branches
 from remedybot.diagnose.classify import classify
 from remedybot.diagnose.collect import collect_evidence
@@ -292,7 +293,7 @@ def _requests_data(user_dir: Path | None) -> tuple[dict[str, Any], str]:
 def _parse_requests(text: str, where: str) -> dict[str, Any]:
     """Parse and check escalation.yaml once per content (a fleet's tickets share it; callers never mutate it)."""
     try:
-        data = yaml.safe_load(text)
+        data = load_data(text)
     except yaml.YAMLError as exc:
         raise UsageError(f"Cannot read {where}: not valid YAML ({str(exc).splitlines()[0]}).") from None
     requests = data.get("requests") if isinstance(data, dict) else None

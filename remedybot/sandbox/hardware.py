@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from remedybot.sandbox.yamldata import load_data
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*GB\s*$")
 _FIELDS = {"name", "prettyName", "cpu", "ram", "ephemeralStorage", "accelerator", "cost_per_hour_usd"}
@@ -76,7 +76,7 @@ def _flavor(raw: dict[str, Any]) -> Flavor:
 @lru_cache(maxsize=1)
 def _load() -> tuple[Flavor, ...]:
     text = resources.files("remedybot.sandbox").joinpath("hardware.yaml").read_text(encoding="utf-8")
-    return tuple(_flavor(raw) for raw in yaml.safe_load(text)["flavors"])
+    return tuple(_flavor(raw) for raw in load_data(text)["flavors"])
 
 
 def load_flavors() -> dict[str, Flavor]:

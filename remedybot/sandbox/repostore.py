@@ -337,10 +337,8 @@ class GitRepo:
                         lines = "".join(f"0 {ZERO_SHA}\t{p}\n" for p in sorted(doomed))
                         self.git("update-index", "--index-info", input=lines.encode(), env=env)
                 if adds:
-                    infos = []
-                    for path, data in adds.items():
-                        oid = self.git("hash-object", "-w", "--stdin", input=data).decode().strip()
-                        infos.append(f"100644 {oid}\t{path}")
+                    oids = self._write_blobs(list(adds.values()), Path(tmp))
+                    infos = [f"100644 {oid}\t{path}" for path, oid in zip(adds, oids, strict=True)]
                     self.git("update-index", "--add", "--index-info",
                              input=("\n".join(infos) + "\n").encode(), env=env)
                 tree = self.git("write-tree", env=env).decode().strip()
@@ -357,6 +355,17 @@ class GitRepo:
             sha = self.git(*args, input=message.encode(), env=cenv).decode().strip()
             self.git("update-ref", ref_name(branch), sha, current or ZERO_SHA)
             return sha
+
+    def _write_blobs(self, blobs: list[bytes], scratch: Path) -> list[str]:
+        """Store `blobs` as git objects with one `git hash-object` for all of them (not one process per file:
+        loading the demo world made 629 git processes, a third of them for this); their ids in order."""
+        paths = []
+        for number, data in enumerate(blobs):
+            path = scratch / f"blob-{number}"
+            path.write_bytes(data)
+            paths.append(str(path))
+        listing = ("\n".join(paths) + "\n").encode()
+        return self.git("hash-object", "-w", "--no-filters", "--stdin-paths", input=listing).decode().split()
 
     def squash(self, branch: str, message: str, author: str) -> str:
         """Replace the branch history with one commit holding the same tree."""

@@ -44,6 +44,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from remedybot.sandbox.hardware import load_flavors
 from remedybot.sandbox.statuspage import COMPONENTS, STATES
+from remedybot.sandbox.yamldata import load_data
 
 BRANCHES = ("platform_incident", "wedged_space", "repo_too_large", "capacity", "startup_crash",
             "port_mismatch", "policy_block", "dependency", "apt_package", "unhealthy_startup",
@@ -221,7 +222,7 @@ def parse_scenario(text: str, name: str) -> Scenario:
         ScenarioError: the YAML or the schema is wrong; the message names the file and the key.
     """
     try:
-        raw = yaml.safe_load(text)
+        raw = load_data(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{name}: invalid YAML: {exc}") from None
     if not isinstance(raw, dict):

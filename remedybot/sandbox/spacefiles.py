@@ -26,6 +26,8 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from remedybot.sandbox.yamldata import load_data
+
 SDKS = ("gradio", "docker", "static", "streamlit")
 DEFAULT_TIMEOUT = 30 * 60.0
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.IGNORECASE)
@@ -37,7 +39,7 @@ SHELL_SPLIT = re.compile(r"&&|\|\||;|\|")
 def rules() -> dict[str, Any]:
     """The builder's lookup tables (builder_rules.yaml)."""
     text = resources.files("remedybot.sandbox").joinpath("builder_rules.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_data(text)
 
 
 def parse_duration(value: Any) -> float | None:

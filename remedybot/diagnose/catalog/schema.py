@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from remedybot.core.errors import RemedyError
+from remedybot.core.yamldata import load_data
 from remedybot.model.enums import Branch as BranchId
 from remedybot.model.enums import Stage
 from remedybot.model.evidence import Evidence
@@ -327,7 +328,7 @@ def _read(path: str | Path | None, default_name: str) -> str:
 
 def _yaml(text: str, name: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return load_data(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{name}: not valid YAML: {exc}") from None
 
