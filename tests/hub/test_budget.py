@@ -12,6 +12,7 @@ import pytest
 from clirun import run
 
 from remedybot.core import clock as clocks
+from remedybot.core.errors import ExitCode
 from remedybot.hub import Hub
 from remedybot.hub import budget as budgets
 from remedybot.sandbox.clock import SimWaits
@@ -112,4 +113,45 @@ def test_watch_stretches_its_interval_when_a_round_does_not_fit(paced: Sandbox,
     [stretched] = [e for e in line["events"] if e["event"] == "interval-stretched"]
     sent = budgets.current().sent["api"]
     assert stretched["was"] == 60.0 and stretched["interval"] == watcher.interval == float(-(-sent * 300 // 10))
+    assert paced.app.limiter.refused == 0
+
+
+def _more_spaces(sb: Sandbox, count: int) -> None:
+    for number in range(count):
+        sb.state.create_repo("space", f"demo/s{number}", sdk="gradio", initial_files={"app.py": b"print(1)\n"})
+
+
+def test_scan_says_on_stderr_when_it_waits_for_the_next_window(paced: Sandbox) -> None:
+    """Issue 14: a scan that outgrows its share of the window says why it pauses, in words on stderr."""
+    _more_spaces(paced, 7)  # 8 Spaces: more requests than the 10 of each window that are ours
+    result = run("scan", "demo", "--budget", "0.5", "--concurrency", "1")
+    assert result.code == ExitCode.UNHEALTHY, result.err  # Spaces with no README: failing, and all read
+    waits = [line for line in result.err_lines if line.startswith("waiting ")]
+    assert waits and all("for the Hub's next rate-limit window ('api')" in line and "(--budget)" in line
+                          for line in waits)
+    assert "demo/s6" in result.out  # and the scan went on to the end
+    assert paced.app.limiter.refused == 0
+
+
+def test_scan_json_reports_each_wait_as_a_json_line_on_stderr(paced: Sandbox) -> None:
+    import json
+
+    _more_spaces(paced, 7)
+    result = run("scan", "demo", "--json", "--budget", "0.5", "--concurrency", "1")
+    assert result.code == ExitCode.UNHEALTHY, result.err
+    events = [json.loads(line) for line in result.err_lines if line.startswith("{")]
+    assert events and {e["event"] for e in events} == {"rate-limit-wait"}
+    assert all(e["bucket"] == "api" and 0 < e["seconds"] <= 300 for e in events)
+    assert len(json.loads(result.out)) == 8  # stdout is still only the result
+
+
+def test_watch_json_lists_the_waits_among_its_round_events(paced: Sandbox) -> None:
+    import json
+
+    _more_spaces(paced, 7)
+    result = run("watch", "demo", "--once", "--json", "--budget", "0.5")
+    assert result.code == ExitCode.UNHEALTHY, result.err
+    [round_line] = [json.loads(x) for x in result.out.splitlines() if x.startswith("{")]
+    waits = [e for e in round_line["events"] if e["event"] == "rate-limit-wait"]
+    assert waits and all(e["bucket"] == "api" for e in waits)
     assert paced.app.limiter.refused == 0
