@@ -1,4 +1,4 @@
-"""The Python API (remedybot/api.py, re-exported lazily by `remedybot`): one test per public function, on the sandbox."""
+"""The Python API (remedybot/api.py, re-exported lazily by `remedybot`): one test per public function."""
 
 from __future__ import annotations
 
