@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
+from clirun import run
 from huggingface_hub import HfApi
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -85,3 +87,12 @@ def test_tools_diagnose_redact_and_refuse_an_unapproved_apply(sandbox: Sandbox, 
     assert after == restarts  # nothing was restarted
     assert bad and "not a space" in usage
 
+
+
+def test_mcp_without_the_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "remedybot.mcp_server", raising=False)
+    for name in ["mcp", *(n for n in sys.modules if n.startswith("mcp."))]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if the mcp package were not installed
+    result = run("mcp")
+    assert result.code == 2
+    assert result.err_lines == ["Error: 'remedybot mcp' needs the mcp package: pip install 'remedybot[mcp]'."]
