@@ -181,14 +181,16 @@ def ticket(space: str, *, format: str = "markdown", audit_log: PathLike | None =
 
 
 def scan(owner: str, *, concurrency: int = 8, deep: bool = False, hub: Hub | None = None,
+         on_total: Callable[[int], None] | None = None,
          on_result: Callable[[SpaceResult], None] | None = None) -> FleetScan:
     """Diagnose every Space of a user or organisation, most urgent first, platform incidents correlated.
 
-    `[r.to_dict() for r in scan.results]` is what `remedybot scan --json` prints.
+    `[r.to_dict() for r in scan.results]` is what `remedybot scan --json` prints. `on_total` is told the number of
+    Spaces once they are listed, `on_result` each Space's result as it finishes (a progress bar).
 
     Raises:
         NotFoundError: no user or organisation has that name.
     """
     from remedybot.fleet.scan import scan_fleet
 
-    return scan_fleet(_hub(hub), owner, concurrency=concurrency, deep=deep, on_result=on_result)
+    return scan_fleet(_hub(hub), owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)

@@ -56,17 +56,16 @@ def fleet_scan(
     Spaces failing the same way at once are reported as one platform incident.
     Exits 0 when every Space is healthy, 7 when some fail, 1 when some could not be read.
     """
-    from remedybot.fleet.scan import announce_waits, progress_bar, render_table, scan_fleet
+    from remedybot.api import scan as scan_owner
+    from remedybot.fleet.scan import announce_waits, progress_bar, render_table
     from remedybot.fleet.summary import append_summary, render_markdown
-    from remedybot.hub import Hub
 
     owner = parse_owner(owner)
     if summary is not None:
         append_summary(summary, "")  # a path that cannot be written stops before any request
     apply_budget(budget)
-    hub = Hub()
     with progress_bar(not json_out) as (on_total, on_result), announce_waits(json_out):
-        scan = scan_fleet(hub, owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+        scan = scan_owner(owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
     if summary is not None:
         append_summary(summary, render_markdown(scan))
     if json_out:

@@ -65,11 +65,13 @@ def test_tools_diagnose_redact_and_refuse_an_unapproved_apply(sandbox: Sandbox, 
         ("explain_plan", saved),
         ("apply", saved),
         ("diagnose", {"space": "not a space"}),
+        ("draft_ticket", {"space": "demo/policy-block", "format": "github"}),
     ])
     assert sorted(names) == sorted(TOOLS)
-    (d_err, diagnosis), (e_err, evidence), (p_err, planned), (x_err, explained), (a_err, applied), (bad, usage) = \
-        answers
-    assert not (d_err or e_err or p_err or x_err)
+    (d_err, diagnosis), (e_err, evidence), (p_err, planned), (x_err, explained), (a_err, applied), (bad, usage), \
+        (t_err, ticket) = answers
+    assert not (d_err or e_err or p_err or x_err or t_err)
+    assert "demo/policy-block" in ticket
     assert json.loads(diagnosis)["branch"] == "port_mismatch"
     assert "requests  # token=" in evidence and FAKE_TOKEN not in evidence
     made = json.loads(planned)
