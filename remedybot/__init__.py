@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from remedybot.api import apply, approve, collect, diagnose_space, plan, scan, ticket
+    from remedybot.api import apply, approve, collect, diagnose_space, plan, scan, ticket, ticket_context
     from remedybot.core.errors import ExitCode, RefusedError, RemedyError, UsageError
     from remedybot.model.diagnosis import Diagnosis
     from remedybot.model.evidence import Evidence
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "apply": "remedybot.api", "approve": "remedybot.api", "collect": "remedybot.api",
     "diagnose_space": "remedybot.api", "plan": "remedybot.api", "scan": "remedybot.api", "ticket": "remedybot.api",
+    "ticket_context": "remedybot.api",
     "ApplyEvent": "remedybot.remedy.events", "EventKind": "remedybot.remedy.events",
     "ApplyResult": "remedybot.remedy.state", "Diagnosis": "remedybot.model.diagnosis",
     "Evidence": "remedybot.model.evidence", "Plan": "remedybot.model.plan",
@@ -45,7 +46,7 @@ _EXPORTS = {
 
 __all__ = ["ApplyEvent", "ApplyResult", "Diagnosis", "EventKind", "Evidence", "ExitCode", "Plan", "PlanOptions",
            "RefusedError", "RemedyError", "UsageError", "__version__", "apply", "approve", "collect", "diagnose_space",
-           "plan", "scan", "ticket"]
+           "plan", "scan", "ticket", "ticket_context"]
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ import getpass
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import UsageError, refusal
 from remedybot.diagnose.classify import classify
@@ -155,29 +155,45 @@ def apply(plan_file: PathLike | Plan, *, on_event: Callable[[ApplyEvent], None] 
                       force=force, on_event=on_event)
 
 
-def ticket(space: str, *, format: str = "markdown", audit_log: PathLike | None = None,
-           templates: PathLike | None = None, push_error: str | None = None, restart_error: str | None = None,
-           hub: Hub | None = None) -> str:
-    """Render the support ticket for a Space (what was tried included, from the audit log); read-only.
+def ticket_context(space: str, *, audit_log: PathLike | None = None, templates: PathLike | None = None,
+                   push_error: str | None = None, restart_error: str | None = None,
+                   hub: Hub | None = None) -> dict[str, Any]:
+    """Collect what a support ticket says (the variables of a ticket template; `report --format json`); read-only.
 
-    `format` is one of email, forum, github, markdown, json; `templates` a folder of your own ticket templates.
+    `push_error` / `restart_error` are what the person saw and pasted; `templates` a folder of your own ticket
+    templates and escalation.yaml.
 
     Raises:
-        UsageError: an unknown format (checked before any Hub call), a templates folder that does not exist.
+        UsageError: a templates folder that does not exist (checked before any Hub call), a malformed id.
     """
     from remedybot.escalate.context import collect_context
-    from remedybot.escalate.tickets import EXTENSIONS, render_ticket
 
-    if format not in EXTENSIONS:
-        raise UsageError(f"Unknown --format '{format}'. Use one of: {', '.join(EXTENSIONS)}.")
     user_dir = Path(templates) if templates is not None else None
     if user_dir is not None and not user_dir.is_dir():
         raise UsageError(f"Templates directory '{user_dir}' does not exist. Point --templates at a folder "
                          "holding your ticket_*.j2 files.")
     audit = AuditLog(Path(audit_log) if audit_log is not None else default_audit_path())
-    context = collect_context(_hub(hub), parse_space_id(space), audit=audit, user_dir=user_dir,
-                              restart_error=restart_error, push_error=push_error)
-    return render_ticket(context, format, user_dir)
+    return collect_context(_hub(hub), parse_space_id(space), audit=audit, user_dir=user_dir,
+                           restart_error=restart_error, push_error=push_error)
+
+
+def ticket(space: str, *, format: str = "markdown", audit_log: PathLike | None = None,
+           templates: PathLike | None = None, push_error: str | None = None, restart_error: str | None = None,
+           hub: Hub | None = None) -> str:
+    """Render the support ticket for a Space (what was tried included, from the audit log); read-only.
+
+    `format` is one of email, forum, github, markdown, json; the other arguments are `ticket_context`'s.
+
+    Raises:
+        UsageError: an unknown format or templates folder (checked before any Hub call).
+    """
+    from remedybot.escalate.tickets import EXTENSIONS, render_ticket
+
+    if format not in EXTENSIONS:
+        raise UsageError(f"Unknown --format '{format}'. Use one of: {', '.join(EXTENSIONS)}.")
+    context = ticket_context(space, audit_log=audit_log, templates=templates, push_error=push_error,
+                             restart_error=restart_error, hub=hub)
+    return render_ticket(context, format, Path(templates) if templates is not None else None)
 
 
 def scan(owner: str, *, concurrency: int = 8, deep: bool = False, hub: Hub | None = None,

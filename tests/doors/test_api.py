@@ -95,6 +95,14 @@ def test_ticket_renders_a_format(sandbox: Sandbox) -> None:
         remedybot.ticket("demo/policy-block", format="fax")
 
 
+def test_ticket_context_is_what_a_template_reads(sandbox: Sandbox, tmp_path: Path) -> None:
+    context = remedybot.ticket_context("demo/policy-block", push_error="remote: rejected")
+    assert context["space"]["id"] == "demo/policy-block"
+    assert context["request"]["channels"]["email"]
+    with pytest.raises(remedybot.UsageError, match="Templates directory"):
+        remedybot.ticket_context("demo/policy-block", templates=tmp_path / "missing")
+
+
 def test_scan_lists_the_fleet_worst_first(sandbox: Sandbox) -> None:
     fleet = remedybot.scan("demo")
     ids = [r.space_id for r in fleet.results]
