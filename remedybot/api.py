@@ -65,7 +65,7 @@ def collect(space: str, *, hub: Hub | None = None) -> Evidence:
 
 
 def diagnose_space(space: str | None = None, *, evidence: PathLike | Evidence | None = None,
-             hub: Hub | None = None) -> Diagnosis:
+                   hub: Hub | None = None) -> Diagnosis:
     """Diagnose a Space on the Hub, or offline from an evidence file (`diagnose --save-evidence`).
 
     Returns the `Diagnosis`; `.to_dict()` is what `remedybot diagnose --json` prints.
@@ -135,8 +135,8 @@ def apply(plan_file: PathLike | Plan, *, on_event: Callable[[ApplyEvent], None] 
     """Apply the approved steps of a plan that is not stale, verify the Space, audit everything.
 
     Each `ApplyEvent` (step started, ended, verified, notes, warnings) goes to `on_event` as it happens. The
-    `ApplyResult` holds the outcome and the exit code `remedybot apply` would exit with; a run that ends
-    refused, failed or unverified is a result, not an exception.
+    `ApplyResult` holds the outcome and the exit code `remedybot apply` would exit with; a run whose steps ran
+    but left the Space failing (unverified, failed, declined) is a result, not an exception.
 
     Raises:
         RefusedError: stale, tampered, expired, another Space than `space`, nothing approved, another apply
