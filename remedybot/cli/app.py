@@ -13,16 +13,20 @@ import sys
 import typer
 
 from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox  # noqa: F401  (each adds its commands)
+
+# isort: off
+from remedybot.cli import assistant  # noqa: F401  (mcp, skill; after the pipeline's commands in --help)
+# isort: on
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, RemedyError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "hf_main", "main"]
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog_name: str = "remedybot") -> None:
     """Console entry point: run the app and turn RemedyError into one line and an exit code."""
     try:
-        code = app(args=argv, prog_name="remedybot", standalone_mode=False)
+        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except RemedyError as exc:
         output.error(exc.message)
@@ -53,3 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("REMEDYBOT_DEBUG") == "1":
             raise
         sys.exit(int(ExitCode.FAILED))
+
+
+def hf_main(argv: list[str] | None = None) -> None:
+    """The `hf-remedy` console script: the same commands, run by `hf remedy ...` once installed as an hf extension."""
+    main(argv, prog_name="hf remedy")

@@ -17,7 +17,6 @@ from remedybot.cli.common import BUDGET_OPT, JSON_OPT, apply_budget
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, UsageError
-from remedybot.model.space_id import parse_space_id
 
 if TYPE_CHECKING:
     from remedybot.model.diagnosis import Diagnosis
@@ -43,7 +42,7 @@ def diagnose_run(
 
     Exits 0 when the Space is healthy, 7 when it fails with a known cause, 5 when no known cause matched.
     """
-    from remedybot.diagnose.classify import classify
+    from remedybot.api import collect, diagnose_space
     from remedybot.model.diagnosis import render_text
     from remedybot.model.evidence import Evidence
 
@@ -55,14 +54,11 @@ def diagnose_run(
     elif space is None:
         raise UsageError("Missing OWNER/SPACE (or --evidence FILE). Example: remedybot diagnose alice/my-demo")
     else:
-        from remedybot.diagnose.collect import collect_evidence
-        from remedybot.hub import Hub
-
-        ev = collect_evidence(Hub(), parse_space_id(space))
+        ev = collect(space)
     if save_evidence is not None:
         ev.save(save_evidence)
         output.info(f"evidence saved to {save_evidence}")
-    diagnosis = classify(ev)
+    diagnosis = diagnose_space(evidence=ev)
     if json_out:
         output.result_json(diagnosis.to_dict())
     else:

@@ -9,7 +9,6 @@ load them (bench/bench_cli_startup.py keeps it under 0.2x of `hf --help`).
 # tests/cli/test_startup.py). Names imported only for type checking are quoted instead.
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ import typer
 from remedybot.cli.common import AUDIT_LOG_OPT, JSON_OPT, zero_or_more
 from remedybot.cli.root import app
 from remedybot.core import output
-from remedybot.core.errors import ExitCode, UsageError, refusal
+from remedybot.core.errors import ExitCode, UsageError
 from remedybot.model.space_id import parse_space_id
 
 if TYPE_CHECKING:
@@ -169,12 +168,6 @@ def parse_steps(text: str) -> list[int]:
     return sorted(chosen)
 
 
-def _login_name() -> str:
-    import getpass  # its terminal modules load only when a plan is approved without --by
-
-    return getpass.getuser()
-
-
 @app.command("approve")
 def plan_approve(
     plan_file: Path = typer.Argument(..., metavar="PLAN.json"),
@@ -182,32 +175,12 @@ def plan_approve(
     by: str = typer.Option(None, "--by", help="Who approves (default: your user name)."),
 ) -> None:
     """Record approval of a plan's steps inside the plan file."""
-    from remedybot.remedy.keys import plan_key
-    from remedybot.remedy.locks import plan_file_lock
+    from remedybot.api import approve
 
-    with plan_file_lock(plan_file):  # concurrent approvals all land: read, add, write under one lock
-        plan = _approve_locked(plan_file, steps, by, plan_key())
+    plan = approve(plan_file, steps=None if steps is None else parse_steps(steps), by=by)
     output.result(f"Approved steps {','.join(map(str, plan.approvals[-1].steps))} of plan {plan.fingerprint[:12]} "
                   f"for {plan.space_id}.")
     output.hint(f"apply it with 'remedybot apply {plan_file}'")
-
-
-def _approve_locked(plan_file: Path, steps: str | None, by: str | None, key: bytes) -> "Plan":
-    from remedybot.model.plan import Approval, Plan
-
-    plan = Plan.load(plan_file)
-    if not plan.is_sealed_with(key):
-        raise refusal(f"approve '{plan_file}'", "the plan file was modified after it was made (tampered)",
-                      f"Make a new plan with 'remedybot fix {plan.space_id} --dry-run --out {plan_file}'")
-    numbers = {s.number for s in plan.steps}
-    chosen = sorted(numbers) if steps is None else parse_steps(steps)
-    unknown = [n for n in chosen if n not in numbers]
-    if unknown:
-        raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
-    plan.approvals.append(Approval(by=by or _login_name(), at=datetime.now(UTC).isoformat(), steps=chosen,
-                                   fingerprint=plan.fingerprint))
-    plan.save(plan_file)
-    return plan
 
 
 @app.command("apply")
@@ -218,16 +191,10 @@ def apply_run(
     audit_log: Path = AUDIT_LOG_OPT,
 ) -> None:
     """Apply the approved steps of a plan that is not stale."""
-    from remedybot.hub import Hub
+    from remedybot.api import apply
     from remedybot.model.plan import Plan
-    from remedybot.playbooks import REGISTRY
-    from remedybot.remedy.apply import apply_plan
     from remedybot.remedy.events import to_terminal
-    from remedybot.remedy.gates import approved_gate
 
     plan = Plan.load(plan_file)
-    expect = parse_space_id(space) if space else None
-    audit, ledger = _engine(audit_log)
-    result = apply_plan(plan, Hub(), REGISTRY, audit=audit, ledger=ledger, gate=approved_gate(plan),
-                        expect_space=expect, force=force, on_event=to_terminal)
-    _finish(result, plan, audit, plan_file)
+    result = apply(plan, space=space, force=force, audit_log=audit_log, on_event=to_terminal)
+    _finish(result, plan, _engine(audit_log)[0], plan_file)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 CONCURRENCY_OPT = typer.Option(8, "--concurrency",
                                callback=concurrency_range, help="Spaces diagnosed at once (each runs its own few "
                                                         "requests in parallel).")
+SUMMARY_OPT = typer.Option(None, "--summary", metavar="FILE", dir_okay=False,
+                           help="Also append the fleet table as Markdown to FILE (in GitHub Actions: "
+                                "\"$GITHUB_STEP_SUMMARY\", the job summary).")
 DEEP_OPT = typer.Option(False, "--deep", help="Collect full evidence (logs, files) for healthy-looking Spaces too "
                                               "(about 10 more requests each).")
 
@@ -47,20 +50,25 @@ def fleet_scan(
     concurrency: int = CONCURRENCY_OPT,
     deep: bool = DEEP_OPT,
     budget: str = BUDGET_OPT,
+    summary: Path = SUMMARY_OPT,
 ) -> None:
     """Diagnose every Space of a user or organisation; a table sorted by severity.
 
     Spaces failing the same way at once are reported as one platform incident.
     Exits 0 when every Space is healthy, 7 when some fail, 1 when some could not be read.
     """
-    from remedybot.fleet.scan import announce_waits, progress_bar, render_table, scan_fleet
-    from remedybot.hub import Hub
+    from remedybot.api import scan as scan_owner
+    from remedybot.fleet.scan import announce_waits, progress_bar, render_table
+    from remedybot.fleet.summary import append_summary, render_markdown
 
     owner = parse_owner(owner)
+    if summary is not None:
+        append_summary(summary, "")  # a path that cannot be written stops before any request
     apply_budget(budget)
-    hub = Hub()
     with progress_bar(not json_out) as (on_total, on_result), announce_waits(json_out):
-        scan = scan_fleet(hub, owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+        scan = scan_owner(owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+    if summary is not None:
+        append_summary(summary, render_markdown(scan))
     if json_out:
         output.result_json([r.to_dict() for r in scan.results])
     elif not scan.results:
@@ -108,6 +116,7 @@ def fleet_watch(
     json_out: bool = typer.Option(False, "--json", help="One JSON object per scan on stdout (JSON lines)."),
     audit_log: Path = AUDIT_LOG_OPT,
     budget: str = BUDGET_OPT,
+    summary: Path = SUMMARY_OPT,
 ) -> None:
     """Keep watching a fleet: report what is new, apply what the policy allows, write tickets for the rest.
 
@@ -115,9 +124,12 @@ def fleet_watch(
     never repeats an action. Exits (with --once) 0 when every Space is healthy, 7 when some still fail.
     """
     from remedybot.fleet.policy import load_policy
+    from remedybot.fleet.summary import append_summary
     from remedybot.fleet.watch import Watcher, check_webhook
 
     owner = parse_owner(owner)
+    if summary is not None:
+        append_summary(summary, "")  # a path that cannot be written stops before any request
     if auto not in (None, "none", "safe"):
         raise UsageError(f"--auto must be 'none' or 'safe', not '{auto}'.")
     if notify:
@@ -127,6 +139,6 @@ def fleet_watch(
     mode = auto or policy.auto
     output.info(f"watching '{owner}' (auto: {mode}; policy: {policy.source})")
     watcher = Watcher(owner, policy=policy, auto=mode, notify_url=notify, concurrency=concurrency, deep=deep,
-                      audit_path=audit_log, json_out=json_out)
+                      audit_path=audit_log, json_out=json_out, summary_path=summary)
     code = watcher.run(interval=interval, once=once)
     raise typer.Exit(int(code))

@@ -38,23 +38,14 @@ def ticket_report(
                                    "text."),
 ) -> None:
     """Render a support ticket for a Space only Hugging Face can fix (what was tried included)."""
+    from remedybot.api import ticket_context
     from remedybot.core.errors import UsageError
-    from remedybot.escalate.context import collect_context
     from remedybot.escalate.tickets import EXTENSIONS, render_ticket, write_ticket
-    from remedybot.model.space_id import parse_space_id
-    from remedybot.remedy.audit import AuditLog, default_audit_path
 
     if fmt not in EXTENSIONS:  # checked before any Hub call: a typo should not cost a diagnosis
         raise UsageError(f"Unknown --format '{fmt}'. Use one of: {', '.join(EXTENSIONS)}.")
-    if templates is not None and not templates.is_dir():
-        raise UsageError(f"Templates directory '{templates}' does not exist. Point --templates at a folder "
-                         "holding your ticket_*.j2 files.")
-    space_id = parse_space_id(space)
-    from remedybot.hub import Hub
-
-    audit = AuditLog(audit_log or default_audit_path())
-    context = collect_context(Hub(), space_id, audit=audit, user_dir=templates, restart_error=restart_error,
-                              push_error=push_error)
+    context = ticket_context(space, audit_log=audit_log, templates=templates, restart_error=restart_error,
+                             push_error=push_error)
     text = render_ticket(context, fmt, templates)
     if out is None:
         output.result(text)

@@ -350,9 +350,9 @@ def severity_key(result: SpaceResult) -> tuple[int, int, float, str]:
 
 
 # -- presentation -----------------------------------------------------------------------------------
-def render_table(scan: FleetScan) -> str:
-    """The scan as a plain-text table for stdout (no colour, safe to pipe), incidents explained below."""
-    rows = [("SPACE", "STAGE", "BRANCH", "CONF", "WHY")]
+def table_rows(scan: FleetScan) -> list[tuple[str, str, str, str, str]]:
+    """(space, stage, branch, confidence, why) per Space, in the scan's order."""
+    rows = []
     for r in scan.results:
         if r.diagnosis is None:
             rows.append((r.space_id, "?", "-", "-", f"could not be read: {r.error}"))
@@ -364,13 +364,23 @@ def render_table(scan: FleetScan) -> str:
         elif d.healthy:
             why = ""
         rows.append((r.space_id, d.stage or "?", d.branch, f"{d.confidence:.2f}", why))
+    return rows
+
+
+def incident_lines(scan: FleetScan) -> list[str]:
+    """One sentence per platform incident of the scan."""
+    return [f"Incident {incident.number}: {len(incident.spaces)} of {incident.failing} failing Spaces fail the same "
+            f"way ({incident.label}). Wait and re-scan; changing them will not help." for incident in scan.incidents]
+
+
+def render_table(scan: FleetScan) -> str:
+    """The scan as a plain-text table for stdout (no colour, safe to pipe), incidents explained below."""
+    rows = [("SPACE", "STAGE", "BRANCH", "CONF", "WHY"), *table_rows(scan)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
     lines = [line.rstrip() for line in lines]
     lines.append("")
-    for incident in scan.incidents:
-        lines.append(f"Incident {incident.number}: {len(incident.spaces)} of {incident.failing} failing Spaces fail "
-                     f"the same way ({incident.label}). Wait and re-scan; changing them will not help.")
+    lines += incident_lines(scan)
     lines.append(scan.summary())
     return "\n".join(lines)
 

@@ -42,6 +42,7 @@ from remedybot.core.redact import redact_data
 from remedybot.escalate.context import escalate_after_run
 from remedybot.fleet.policy import PolicyGate
 from remedybot.fleet.scan import announce_waits, progress_bar, scan_fleet
+from remedybot.fleet.summary import append_summary, render_markdown
 from remedybot.hub import Hub
 from remedybot.hub import budget as budgets
 from remedybot.model.enums import Risk
@@ -118,13 +119,14 @@ class Watcher:
 
     def __init__(self, owner: str, *, policy: Policy, auto: str = "none", notify_url: str | None = None,
                  concurrency: int = 8, deep: bool = False, audit_path: Path | None = None, json_out: bool = False,
-                 hub: Hub | None = None) -> None:
+                 hub: Hub | None = None, summary_path: Path | None = None) -> None:
         self.owner, self.policy, self.auto = owner, policy, auto
         self.notify_url, self.concurrency, self.deep, self.json_out = notify_url, concurrency, deep, json_out
         self.audit = AuditLog(audit_path or default_audit_path())
         self.ledger = Ledger(default_ledger_path())
         self.state_path = state_home() / "watch" / f"{owner}.json"
         self._hub = hub
+        self.summary_path = summary_path  # each round's fleet table is appended here as Markdown (--summary)
         self.interval: float | None = None  # seconds between rounds; `_fit` stretches it to the request budget
 
     @property
@@ -196,6 +198,8 @@ class Watcher:
             self._emit(stretched)
         remaining = [r for r in scan.failing if r.space_id not in fixed]
         output.info(scan.summary() + (f"; fixed now: {', '.join(sorted(fixed))}" if fixed else ""))
+        if self.summary_path is not None:
+            append_summary(self.summary_path, render_markdown(scan, fixed))
         if self.json_out:
             output.result(json.dumps({"owner": self.owner, "scanned_at": scan.scanned_at, "summary": scan.summary(),
                                       "failing": [_brief(r) for r in remaining], "fixed": sorted(fixed),
