@@ -25,9 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import UsageError, refusal
-from remedybot.diagnose.classify import classify
-from remedybot.diagnose.collect import collect_evidence
-from remedybot.hub import Hub
 from remedybot.model.evidence import Evidence
 from remedybot.model.plan import Approval, Plan
 from remedybot.model.space_id import parse_space_id
@@ -38,6 +35,7 @@ from remedybot.remedy.locks import plan_file_lock
 
 if TYPE_CHECKING:
     from remedybot.fleet.scan import FleetScan, SpaceResult
+    from remedybot.hub import Hub
     from remedybot.model.diagnosis import Diagnosis
     from remedybot.remedy.playbook import PlanOptions
     from remedybot.remedy.state import ApplyResult
@@ -51,6 +49,8 @@ PathLike = str | Path
 
 
 def _hub(hub: Hub | None) -> Hub:
+    from remedybot.hub import Hub  # huggingface_hub: `approve` and offline diagnoses never load it
+
     return hub if hub is not None else Hub()
 
 
@@ -61,6 +61,8 @@ def collect(space: str, *, hub: Hub | None = None) -> Evidence:
         UsageError: `space` is not `owner/name`.
         NotFoundError / AuthError / HubUnavailableError: the Space cannot be read; check the id or the token.
     """
+    from remedybot.diagnose.collect import collect_evidence
+
     return collect_evidence(_hub(hub), parse_space_id(space))
 
 
@@ -75,6 +77,8 @@ def diagnose_space(space: str | None = None, *, evidence: PathLike | Evidence | 
     """
     if (space is None) == (evidence is None):
         raise UsageError("Give either a Space id or an evidence file, not both or neither.")
+    from remedybot.diagnose.classify import classify  # the catalog: `approve` and `apply` never load it
+
     if evidence is not None:
         return classify(evidence if isinstance(evidence, Evidence) else Evidence.load(evidence))
     assert space is not None
