@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox  # noqa: F401  (each adds its commands)
+from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox, serve  # noqa: F401  (each adds its commands)
 from remedybot.cli.root import app
 from remedybot.core import output
 from remedybot.core.errors import ExitCode, RemedyError
