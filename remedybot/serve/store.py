@@ -87,7 +87,7 @@ class FleetStore:
                 if space_id not in fresh:
                     del self._entries[space_id]
             for result in scan.results:
-                self._put(result, actions.get(result.space_id))
+                self._put(result, actions.get(result.space_id), at=scan.scanned_at[:19] + "+00:00")
             self._incidents[scan.owner] = scan.incidents
             self.scanned_at[scan.owner] = scan.scanned_at
             self.errors.pop(scan.owner, None)
@@ -98,11 +98,11 @@ class FleetStore:
         with self._lock:
             self._put(result, actions.get(result.space_id))
 
-    def _put(self, result: SpaceResult, action: dict[str, Any] | None) -> None:
+    def _put(self, result: SpaceResult, action: dict[str, Any] | None, at: str | None = None) -> None:
         before = self._entries.get(result.space_id)
         old_branch = before.result.diagnosis.branch if before and before.result.diagnosis else None
         new_branch = result.diagnosis.branch if result.diagnosis else None
-        since = before.since if before is not None and old_branch == new_branch else now_iso()
+        since = before.since if before is not None and old_branch == new_branch else (at or now_iso())
         changes = changes_between(before.result if before else None, result)
         if before is not None and not changes:
             changes = before.changes

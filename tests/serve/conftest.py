@@ -1,4 +1,5 @@
-"""Console fixtures: one sandbox Hub and one running console per module (the browser tests share them).
+"""Console fixtures: one sandbox Hub and one running console for the session (per xdist worker), which every
+test of tests/serve/ shares: each test acts on Spaces of its own, so the order they run in does not matter.
 
 The console is the real app served by uvicorn on 127.0.0.1, talking to the sandbox over HTTP; tests talk to
 the console over HTTP too (httpx here, Chromium in test_browser.py). A session is opened the way a person
@@ -24,6 +25,10 @@ from remedybot.serve.access import identity_from_whoami
 from remedybot.serve.app import Console, ServeConfig
 
 SECRET = "webhook-secret-for-tests"
+README = b"---\ntitle: Echo\nsdk: gradio\nsdk_version: 5.9.1\napp_file: app.py\n---\n"
+# A Space whose crash puts markup into its run log: the console must show it as text.
+HOSTILE = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">"
+HOSTILE_APP = f"import gradio as gr\n\nraise RuntimeError({HOSTILE!r})\n".encode()
 
 
 @dataclass
@@ -50,7 +55,7 @@ def start_console(policy: Policy | None = None, *, owners: list[str] | None = No
     return server.start(console, refresh=refresh)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(sandbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A sandbox with the demo Spaces and a console watching 'demo' (first scan done)."""
     root = tmp_path_factory.mktemp("serve")
@@ -60,6 +65,8 @@ def world(sandbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             mp.setenv(key, value)
         mp.setenv("HF_HOME", str(root / "hf-home"))
         mp.setenv("REMEDYBOT_HOME", str(root / "remedybot-home"))
+        sb.state.create_repo("space", "demo/hostile-log", sdk="gradio", author="demo",
+                             initial_files={"README.md": README, "app.py": HOSTILE_APP})
         running = start_console()
         running.console.refresher.refresh()
         try:

@@ -56,10 +56,10 @@ def test_approve_and_apply_stream_the_run_and_show_running(world: World) -> None
 
 
 def test_a_stale_plan_is_refused_with_the_clis_message(world: World) -> None:
-    space = "demo/wedged-space"
+    space = "demo/capacity"
     with signed_in(world.running) as client:
         _post(client, f"/spaces/{space}/plan", space)
-        plan = Plan.load(world.home / "serve" / "plans" / "demo--wedged-space.json")
+        plan = Plan.load(world.home / "serve" / "plans" / "demo--capacity.json")
         _post(client, f"/spaces/{space}/approve", space, steps=[s.number for s in plan.steps if s.risk != "read-only"])
         api = HfApi(endpoint=world.sandbox.endpoint, token=world.sandbox.token)
         api.upload_file(path_or_fileobj=b"changed\n", path_in_repo="NOTES.md", repo_id=space, repo_type="space")

@@ -32,7 +32,7 @@ def _fleet(world: World, client: httpx.Client) -> None:
     assert len(spaces) >= 10
     for space_id in spaces:
         assert f'href="/spaces/{space_id}"' in page
-    assert page.index("demo/wedged-space") < page.index("demo/healthy")  # failing before healthy
+    assert page.index("demo/dependency") < page.index("demo/healthy")  # failing before healthy
     rows = client.get("/fleet/rows", params={"q": "wedged"}).text
     assert "demo/wedged-space" in rows and "demo/healthy" not in rows
     failing = client.get("/fleet/rows", params={"failing": "true"}).text
@@ -57,29 +57,29 @@ def _space_and_ticket(client: httpx.Client) -> None:
 
 
 def test_no_state_change_without_session_csrf_or_approver(world: World) -> None:
-    plan_file = world.home / "serve" / "plans" / "demo--wedged-space.json"
+    plan_file = world.home / "serve" / "plans" / "demo--port-mismatch.json"
     with httpx.Client(base_url=world.url) as anonymous:
-        assert anonymous.post("/spaces/demo/wedged-space/plan", data={"csrf": "x"}).status_code == 401
+        assert anonymous.post("/spaces/demo/port-mismatch/plan", data={"csrf": "x"}).status_code == 401
     with signed_in(world.running) as client:
         _refusals(world, client, plan_file)
 
 
 def _refusals(world: World, client: httpx.Client, plan_file: Path) -> None:
-    assert client.post("/spaces/demo/wedged-space/plan").status_code == 403  # no CSRF token
-    assert client.post("/spaces/demo/wedged-space/plan", data={"csrf": "wrong"}).status_code == 403
+    assert client.post("/spaces/demo/port-mismatch/plan").status_code == 403  # no CSRF token
+    assert client.post("/spaces/demo/port-mismatch/plan", data={"csrf": "wrong"}).status_code == 403
     assert not plan_file.exists()
     viewing = viewer_console(world)
     try:
         with signed_in(viewing) as viewer:
             token = csrf_of(viewer, "/")  # the sign-out form carries it
-            answer = viewer.post("/spaces/demo/wedged-space/plan", data={"csrf": token})
+            answer = viewer.post("/spaces/demo/port-mismatch/plan", data={"csrf": token})
             assert answer.status_code == 403 and "may view but not approve" in answer.text
-            assert 'id="make-plan"' not in viewer.get("/spaces/demo/wedged-space").text
+            assert 'id="make-plan"' not in viewer.get("/spaces/demo/port-mismatch").text
         assert not plan_file.exists()
     finally:
         viewing.stop()
-    token = csrf_of(client, "/spaces/demo/wedged-space")
-    assert client.post("/spaces/demo/wedged-space/plan", data={"csrf": token}).status_code == 303
+    token = csrf_of(client, "/spaces/demo/port-mismatch")
+    assert client.post("/spaces/demo/port-mismatch/plan", data={"csrf": token}).status_code == 303
     assert plan_file.exists()
 
 
@@ -93,3 +93,10 @@ def test_the_token_appears_in_no_page_or_response(world: World) -> None:
             assert answer.status_code == 200, path
             assert token not in answer.text and token not in str(answer.headers), path
         assert "Content-Security-Policy" in client.get("/").headers
+
+
+def test_markup_in_a_run_log_is_shown_as_text(world: World) -> None:
+    with signed_in(world.running) as client:
+        page = client.get("/spaces/demo/hostile-log").text
+    assert "<script>window.pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;&lt;img src=x onerror=" in page
