@@ -35,16 +35,20 @@ if TYPE_CHECKING:
     from remedybot.hub import Hub
     from remedybot.serve.store import FleetStore
 
-MAX_BODY = 1024 * 1024
+MAIN = "refs/heads/main"  # the branch a Space builds from
 BUILD_TIMEOUT = 3600.0  # seconds (remedybot's clock) a followed build may take before the bot reads it anyway
 
 
 def delivery_key(payload: WebhookPayload) -> str | None:
-    """What makes a delivery the same event again: the Space and the commit its push moved a ref to."""
+    """What makes a delivery the same event again: the Space and the commit its push moved main to.
+
+    None for anything that starts no build: other repos and scopes, a deleted main, and refs other than main
+    (the pull requests the bot itself opens move `refs/pr/N`).
+    """
     if payload.repo.type != "space" or payload.event.scope != "repo.content":
         return None
-    new = sorted(f"{r.ref}={r.newSha}" for r in payload.updatedRefs or [] if r.newSha)
-    return f"{payload.repo.name}@{','.join(new) or payload.repo.head_sha or ''}"
+    new = [r.newSha for r in payload.updatedRefs or [] if r.ref == MAIN and r.newSha]
+    return f"{payload.repo.name}@{new[0]}" if new else None
 
 
 class HookHandler:
