@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 
 from remedybot.core.errors import RemedyError, UsageError
-from remedybot.core.redact import redact
+from remedybot.core.redact import MARK, redact
 from remedybot.core.templating import environment
 from remedybot.fleet.policy import Policy
 from remedybot.model.space_id import parse_space_id
@@ -82,8 +82,12 @@ class Console:
         return role_of(session.person, self.config.policy, self.config.owners)
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """A page. Space text was redacted as it entered the store, and templates pass plan text through the
+        `redact` filter; the token in use is replaced here once more, whatever carried it."""
         html = self.env.get_template(name).render(**context)
-        return HTMLResponse(redact(html), status_code=status, headers=security_headers(self.config.mode))
+        if self.hub.token and self.hub.token in html:
+            html = html.replace(self.hub.token, MARK)
+        return HTMLResponse(html, status_code=status, headers=security_headers(self.config.mode))
 
 
 def security_headers(mode: str) -> dict[str, str]:
@@ -181,19 +185,19 @@ def _page_routes(app: FastAPI, console: Console) -> None:  # noqa: C901  (one ne
         if session is None:
             return console.render("serve_login.html.j2", status=401, mode=console.config.mode, spent=False)
         session = viewer(console, request)
-        return console.render("serve_fleet.html.j2", **_fleet_context(console, session, q, branch, failing, sort))
+        return console.render("serve_fleet.html.j2", **fleet_context(console, session, q, branch, failing, sort))
 
     @app.get("/fleet/rows", response_class=HTMLResponse)
     def fleet_rows(request: Request, q: str = "", branch: str = "", failing: bool = False,
                    sort: str = "severity") -> Response:
         session = viewer(console, request)
-        return console.render("serve_rows.html.j2", **_fleet_context(console, session, q, branch, failing, sort))
+        return console.render("serve_rows.html.j2", **fleet_context(console, session, q, branch, failing, sort))
 
     @app.get("/spaces/{owner}/{name}", response_class=HTMLResponse)
     def space(request: Request, owner: str, name: str) -> Response:
         session = viewer(console, request)
         space_id = _space(console, owner, name)
-        return console.render("serve_space.html.j2", **_space_context(console, session, space_id))
+        return console.render("serve_space.html.j2", **space_context(console, session, space_id))
 
     @app.get("/spaces/{owner}/{name}/ticket", response_class=HTMLResponse)
     def ticket(request: Request, owner: str, name: str, format: str = "markdown", download: bool = False) -> Response:
@@ -282,7 +286,7 @@ def _acting(session: Session, space_id: str, action: Any) -> Response:
     return RedirectResponse(f"/spaces/{quote(space_id)}", status_code=303)
 
 
-def _fleet_context(console: Console, session: Session, q: str, branch: str, failing: bool,
+def fleet_context(console: Console, session: Session, q: str, branch: str, failing: bool,
                    sort: str) -> dict[str, Any]:
     entries = console.store.entries()
     rows = views.fleet_rows(entries, q=q, branch=branch, failing=failing, sort=sort)
@@ -293,7 +297,7 @@ def _fleet_context(console: Console, session: Session, q: str, branch: str, fail
             "errors": console.store.errors, "owners": console.config.owners, "action_text": views.action_text}
 
 
-def _space_context(console: Console, session: Session, space_id: str) -> dict[str, Any]:
+def space_context(console: Console, session: Session, space_id: str) -> dict[str, Any]:
     entry = console.store.entry(space_id)
     assert entry is not None  # _space checked it
     diagnosis, evidence = entry.result.diagnosis, entry.result.evidence

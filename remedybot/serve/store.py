@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from remedybot.core import output
 from remedybot.core.errors import RemedyError
+from remedybot.core.redact import redact
 from remedybot.fleet.scan import FleetScan, Incident, SpaceResult, scan_fleet, severity_key
 from remedybot.hub import budget as budgets
+from remedybot.model.diagnosis import EvidenceLine
 from remedybot.remedy.audit import AuditLog
 
 if TYPE_CHECKING:
@@ -44,6 +46,34 @@ class Entry:
     @property
     def space_id(self) -> str:
         return self.result.space_id
+
+
+def redacted(result: SpaceResult) -> SpaceResult:
+    """The result with the text pages show passed through the one redaction, once, as it enters the store.
+
+    Pages then need no redaction of their own (a whole page through `redact` costs more than rendering it);
+    an evidence line whose text redaction changed loses its highlighted span.
+    """
+    evidence, diagnosis = result.evidence, result.diagnosis
+    if evidence is not None:
+        for name in ("build_log", "run_log"):
+            lines = getattr(evidence, name, None)
+            if lines:
+                setattr(evidence, name, [redact(str(line)) for line in lines])
+    if diagnosis is not None:
+        diagnosis.evidence = [_clean_line(line) for line in diagnosis.evidence]
+        diagnosis.summary, diagnosis.title = redact(diagnosis.summary), redact(diagnosis.title)
+        diagnosis.meaning, diagnosis.next_step = redact(diagnosis.meaning), redact(diagnosis.next_step)
+        diagnosis.alternatives = [replace(a, evidence=[_clean_line(e) for e in a.evidence])
+                                  for a in diagnosis.alternatives]
+    if result.error:
+        result.error = redact(result.error)
+    return result
+
+
+def _clean_line(line: EvidenceLine) -> EvidenceLine:
+    text = redact(line.text)
+    return line if text == line.text else replace(line, text=text, span=None)
 
 
 def changes_between(before: SpaceResult | None, after: SpaceResult) -> list[str]:
@@ -99,6 +129,7 @@ class FleetStore:
             self._put(result, actions.get(result.space_id))
 
     def _put(self, result: SpaceResult, action: dict[str, Any] | None, at: str | None = None) -> None:
+        result = redacted(result)
         before = self._entries.get(result.space_id)
         old_branch = before.result.diagnosis.branch if before and before.result.diagnosis else None
         new_branch = result.diagnosis.branch if result.diagnosis else None
