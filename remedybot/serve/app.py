@@ -10,6 +10,7 @@ from this origin) and never a token.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -130,7 +131,9 @@ def attach_oauth(app: FastAPI, console: Console) -> None:
 
     from remedybot.serve.access import identity_from_oauth
 
-    attach_huggingface_oauth(app)
+    with warnings.catch_warnings():  # "is experimental": known, and the reason huggingface_hub is pinned
+        warnings.filterwarnings("ignore", message=".*is experimental", category=UserWarning)
+        attach_huggingface_oauth(app)
 
     @app.get("/auth/done")
     def oauth_done(request: Request) -> Response:

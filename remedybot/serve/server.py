@@ -51,8 +51,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 def start(console: Console, *, host: str = "127.0.0.1", port: int = 0, refresh: bool = True) -> Running:
     """Serve `console` in a background thread; with `refresh`, start its refresh loop (first scan at once)."""
+    app = create_app(console)
     sock = bind(host, port)
-    config = uvicorn.Config(create_app(console), log_level="warning", access_log=False, lifespan="off",
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="serve-http", daemon=True)

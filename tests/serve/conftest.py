@@ -8,10 +8,12 @@ opens one: with the one-time login link the console prints.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -46,13 +48,29 @@ class World:
         return self.running.url
 
 
-def start_console(policy: Policy | None = None, *, owners: list[str] | None = None,
-                  refresh: bool = False) -> server.Running:
+def start_console(policy: Policy | None = None, *, owners: list[str] | None = None, refresh: bool = False,
+                  mode: str = "local") -> server.Running:
     hub = Hub()
     config = ServeConfig(owners=owners or ["demo"], policy=policy or Policy(), interval=3600.0,
-                         webhook_secret=SECRET)
-    console = Console(config, hub, local_person=identity_from_whoami(hub.whoami()))
-    return server.start(console, refresh=refresh)
+                         webhook_secret=SECRET, mode=mode)
+    person = identity_from_whoami(hub.whoami()) if mode == "local" else None
+    return server.start(Console(config, hub, local_person=person), refresh=refresh)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session (Debian's; Playwright's own download is not used)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: 'make test' installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ holding markup, shown as text with no script run. Screenshots of each page go to
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,26 +17,18 @@ from playwright.sync_api import expect
 
 from tests.serve.conftest import World
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "serve"
 
 
 @pytest.fixture(scope="module")
-def page(world: World) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: 'make test' installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def page(world: World, browser: Any) -> Iterator[Any]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(world.running.login_link())
-        yield page
-        context.close()
-        browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(world.running.login_link())
+    yield page
+    context.close()
 
 
 def shot(page: Any, name: str) -> None:
