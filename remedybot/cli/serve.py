@@ -42,6 +42,8 @@ def serve_run(
                                          "then exit."),
     deploy: str = typer.Option(None, "--deploy", metavar="OWNER/NAME", help="Create a Docker Space running this "
                                "console (token and webhook secret as Space secrets) and register its webhook."),
+    notify: str = typer.Option(None, "--notify", metavar="URL", help="Webhook URL: a JSON POST when a watched "
+                               "Space's build fails after a push, and for each action the bot takes."),
     yes: bool = typer.Option(False, "--yes", help="With --deploy: do not ask for confirmation."),
     budget: str = BUDGET_OPT,
 ) -> None:
@@ -57,6 +59,10 @@ def serve_run(
     from remedybot.serve.access import identity_from_whoami
     from remedybot.serve.app import Console, ServeConfig
 
+    if notify:
+        from remedybot.fleet.watch import check_webhook
+
+        check_webhook(notify)
     policy = load_policy(policy_file)
     apply_budget(budget, policy.request_budget)
     hub = Hub()
@@ -74,7 +80,7 @@ def serve_run(
                              confirm=None if yes else lambda q: typer.confirm(q, default=False, err=True))
         raise typer.Exit(0)
     config = ServeConfig(owners=watched, policy=policy, mode="space" if in_space else "local", interval=interval,
-                         webhook_secret=secret)
+                         webhook_secret=secret, notify_url=notify)
     console = Console(config, hub, local_person=None if in_space else me)
     _serve(console, port=7860 if in_space else port, in_space=in_space)
 

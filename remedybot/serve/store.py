@@ -1,8 +1,10 @@
 """What the console shows, kept in memory: the latest scan of each watched owner, and the loop refreshing it.
 
 Page views read only this store; they never call the Hub. `Refresher` rescans the owners in a background
-thread and waits between rounds as long as the request budget needs for a round's requests
-(`RequestBudget.interval_for`, remedybot/hub/budget.py), never less than the configured interval. A Space's
+thread and, after a round ends, waits as long as the request budget needs between the starts of two such
+rounds (`RequestBudget.interval_for`, remedybot/hub/budget.py), never less than the configured interval:
+idle traffic stays below the budget's share, leaving room for what people start from the console
+(bench/bench_serve.py measures it). A Space's
 row also says since when it has had its current branch (as seen by this console), what changed since the
 scan before, and the last action on it with its outcome (from the audit log). Notices (a webhook's
 diagnosis, a run's end) are kept for the banner. Nothing here acts on a Space.

@@ -49,10 +49,10 @@ class World:
 
 
 def start_console(policy: Policy | None = None, *, owners: list[str] | None = None, refresh: bool = False,
-                  mode: str = "local") -> server.Running:
+                  mode: str = "local", notify_url: str | None = None) -> server.Running:
     hub = Hub()
     config = ServeConfig(owners=owners or ["demo"], policy=policy or Policy(), interval=3600.0,
-                         webhook_secret=SECRET, mode=mode)
+                         webhook_secret=SECRET, mode=mode, notify_url=notify_url)
     person = identity_from_whoami(hub.whoami()) if mode == "local" else None
     return server.start(Console(config, hub, local_person=person), refresh=refresh)
 

@@ -56,6 +56,7 @@ def test_bad_input_is_one_line(empty_sandbox: Sandbox) -> None:
     assert run("serve", "demo/x").code == 2
     assert run("serve", "demo", "--port", "70000").code == 2
     assert run("serve", "demo", "--deploy", "not a space", "--yes").code == 2
+    assert run("serve", "demo", "--notify", "not-a-url").code == 2
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)

@@ -4,6 +4,10 @@ replayed delivery does nothing more; deliveries without the secret, or that are 
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import httpx2 as httpx
 from huggingface_hub import HfApi
 
@@ -25,7 +29,9 @@ def test_a_breaking_push_gets_a_diagnosis_and_a_fix_pull_request_once(world: Wor
     world.sandbox.state.create_repo("space", SPACE, sdk="gradio", author="demo",
                                     initial_files={"README.md": README, "app.py": APP.format(extra="").encode()})
     policy = parse_policy({"auto": "safe", "allow": ["dependency_fix"]}, where="bot.toml")
-    bot = start_console(policy)
+    heard: list[dict] = []
+    receiver = _receiver(heard)
+    bot = start_console(policy, notify_url=f"http://127.0.0.1:{receiver.server_port}/hook")
     try:
         console = bot.console
         deploy.register(console.hub, f"{bot.url}/webhooks/hub", ["demo"], SECRET)
@@ -53,8 +59,28 @@ def test_a_breaking_push_gets_a_diagnosis_and_a_fix_pull_request_once(world: Wor
         console.hooks.join()
         assert len(console.audit.records(space_id=SPACE)) == records
         assert len([d for d in api.get_repo_discussions(SPACE, repo_type="space") if d.is_pull_request]) == 1
+        assert [e["event"] for e in heard] == ["problem", "action"]  # notified once, not again for the replay
+        assert heard[0]["space_id"] == SPACE and heard[0]["branch"] == "dependency"
     finally:
         bot.stop()
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def _receiver(heard: list[dict]) -> ThreadingHTTPServer:
+    """A webhook receiver on 127.0.0.1 that keeps each JSON body it is sent."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            heard.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def _payload_of_last_push(world: World, url: str) -> dict:
