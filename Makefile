@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench conformance clean git-lfs
+.PHONY: demo test lint bench conformance clean git-lfs chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,19 @@ git-lfs:
 	  elif command -v dnf >/dev/null; then $$SUDO dnf install -y git-lfs; \
 	  else echo "Please install git-lfs (https://git-lfs.com)"; exit 1; fi; }
 
+# The console's browser tests (tests/serve/test_browser.py) drive Debian's Chromium through Playwright
+# (Playwright's own browser download is not used); install it when missing.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "chromium not found: installing it"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+	  if command -v apt-get >/dev/null; then $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Please install Chromium at /usr/bin/chromium"; exit 1; fi; }
+
 demo: $(STAMP)
 	$(VENV)/bin/remedybot demo
 
-test: $(TSTAMP) git-lfs
+test: $(TSTAMP) git-lfs chromium
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports

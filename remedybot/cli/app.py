@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox  # noqa: F401  (each adds its commands)
+from remedybot.cli import diagnose, fix, fleet, lint, report, sandbox, serve  # noqa: F401  (each adds its commands)
 
 # isort: off
 from remedybot.cli import assistant  # noqa: F401  (mcp, skill; after the pipeline's commands in --help)

@@ -20,6 +20,10 @@ The file (every key optional; an unknown key or a wrong type is an error naming 
     max_actions_per_hour = 20              # any playbook, every Space together, last hour
     max_duplicates_per_hour = 1            # duplicate playbook, every Space together, last hour
 
+    [serve]                                # who may use the console (`remedybot serve`)
+    viewers = ["carol", "org:acme"]        # Hugging Face usernames, or "org:NAME" for any member of NAME
+    approvers = ["alice", "org:acme"]      # usernames, or "org:NAME": members of NAME with write access
+
 Budgets and cooldowns count what the ledger (state home, on disk) recorded, from
 `watch`, `fix` and `apply` alike: a restart of watch, or a person running `fix`
 in between, never lets an action repeat sooner than the policy says.
@@ -28,6 +32,7 @@ in between, never lets an action repeat sooner than the policy says.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -75,6 +80,8 @@ class Policy:
     cooldowns: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_COOLDOWNS))
     budgets: Budgets = field(default_factory=Budgets)
     request_budget: float | None = None  # share of the Hub's rate limit watch may use (None: --budget's default)
+    viewers: tuple[str, ...] = ()  # [serve]: empty means the members of the watched owners (serve/access.py)
+    approvers: tuple[str, ...] = ()  # [serve]: empty means the watched owners and their members with write access
     source: str = "built-in defaults"
 
     def cooldown(self, playbook: str) -> timedelta:
@@ -105,8 +112,8 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
     def bad(key: str, problem: str) -> UsageError:
         return UsageError(f"Policy file '{where}': '{key}' {problem}.")
 
-    _known(data, {"auto", "allow", "max_risk", "max_cost_per_hour", "cooldowns", "budgets", "request_budget"}, "",
-           bad)
+    _known(data, {"auto", "allow", "max_risk", "max_cost_per_hour", "cooldowns", "budgets", "request_budget",
+                  "serve"}, "", bad)
     auto = data.get("auto", "none")
     if auto not in AUTO_MODES:
         raise bad("auto", f"must be one of {', '.join(AUTO_MODES)}, not {auto!r}")
@@ -125,8 +132,26 @@ def parse_policy(data: dict[str, Any], where: str = DEFAULT_FILE) -> Policy:
         except UsageError:
             raise bad("request_budget", f"must be a share of the rate limit above 0 and at most 1, not "
                                         f"{data['request_budget']!r}") from None
+    viewers, approvers = _people(data, bad)
     return Policy(auto=auto, allow=tuple(allow), max_risk=max_risk, max_cost_per_hour=float(cost),
-                  cooldowns=_cooldowns(data, bad), budgets=_budgets(data, bad), request_budget=share, source=where)
+                  cooldowns=_cooldowns(data, bad), budgets=_budgets(data, bad), request_budget=share,
+                  viewers=viewers, approvers=approvers, source=where)
+
+
+_PERSON = re.compile(r"^(org:)?[A-Za-z0-9](?:[A-Za-z0-9._\-]{0,94}[A-Za-z0-9])?$")
+
+
+def _people(data: dict[str, Any], bad: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """[serve] viewers and approvers: Hugging Face usernames, or "org:NAME"."""
+    table = _table(data, "serve", bad)
+    _known(table, {"viewers", "approvers"}, "serve.", bad)
+    lists = []
+    for key in ("viewers", "approvers"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and _PERSON.match(v) for v in value):
+            raise bad(f"serve.{key}", f"must be a list of usernames or \"org:NAME\", not {value!r}")
+        lists.append(tuple(value))
+    return lists[0], lists[1]
 
 
 def _allow(data: dict[str, Any], bad: Any) -> list[str]:

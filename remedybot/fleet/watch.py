@@ -119,8 +119,8 @@ class Watcher:
 
     def __init__(self, owner: str, *, policy: Policy, auto: str = "none", notify_url: str | None = None,
                  concurrency: int = 8, deep: bool = False, audit_path: Path | None = None, json_out: bool = False,
-                 hub: Hub | None = None, summary_path: Path | None = None) -> None:
-        self.owner, self.policy, self.auto = owner, policy, auto
+                 hub: Hub | None = None, summary_path: Path | None = None, propose: bool = False) -> None:
+        self.owner, self.policy, self.auto, self.propose = owner, policy, auto, propose
         self.notify_url, self.concurrency, self.deep, self.json_out = notify_url, concurrency, deep, json_out
         self.audit = AuditLog(audit_path or default_audit_path())
         self.ledger = Ledger(default_ledger_path())
@@ -243,13 +243,17 @@ class Watcher:
                                       f"({d.confidence:.2f}): {d.summary or d.title}", ticket=entry["ticket"]))
         return events
 
+    def act(self, result: SpaceResult) -> dict[str, Any] | None:
+        """Act on one failing Space as a round would (the console's webhook bot calls this after a build)."""
+        return self._act(result)
+
     def _act(self, result: SpaceResult) -> dict[str, Any] | None:
         """Plan the Space's fix and apply what the policy allows; the 'action' event, or None if nothing ran."""
         space_id = result.space_id
         try:
             # No cost cap for the planner: it picks the cheapest fitting flavor anyway, and the gate then
             # refuses it above the cap with a logged reason instead of the plan silently holding no switch.
-            plan, diagnosis, _ = plan_space(self.hub, space_id, PlanOptions(), REGISTRY)
+            plan, diagnosis, _ = plan_space(self.hub, space_id, PlanOptions(propose=self.propose), REGISTRY)
         except RemedyError as exc:
             output.warning(f"could not plan a fix for '{space_id}': {exc.message}")
             return None

@@ -208,3 +208,35 @@ class RepoCalls(HubCore):
         existed = True if exist_ok else self.repo_exists(repo_id, repo_type)
         return self._call(create, what="create", repo_id=repo_id, repo_type=repo_type,
                           before_retry=None if existed else took_effect)
+
+    # -- webhooks and Space secrets (remedybot serve --register-webhook / --deploy) ---------------------
+    def list_webhooks(self) -> list[Any]:
+        """The token's user's webhooks (`WebhookInfo`: id, url, watched, domains, disabled)."""
+        return cast("list[Any]", self._call(lambda: self.api.list_webhooks(), what="list the webhooks of the token's "
+                                                                                      "user"))
+
+    def create_webhook(self, url: str, watched: list[dict[str, str]], *, secret: str | None,
+                       domains: list[str] | None = None) -> Any:
+        """Create a webhook to `url` watching `watched` (`[{"type": "user", "name": ...}]`); its `WebhookInfo`.
+
+        Not idempotent: a re-attempt first looks for a webhook to the same URL watching the same items.
+
+        Raises:
+            ForbiddenError: the token may not manage webhooks (a fine-grained token needs that right).
+        """
+        wanted = sorted((w["type"], w["name"]) for w in watched)
+
+        def took_effect() -> Any:
+            for hook in self.api.list_webhooks():
+                if hook.url == url and sorted((w.type, w.name) for w in hook.watched) == wanted:
+                    return hook
+            return None
+
+        return self._call(lambda: self.api.create_webhook(url=url, watched=list(watched), secret=secret,
+                                                          domains=cast("Any", domains or ["repo"])),
+                          what="create a webhook to " + url, before_retry=took_effect)
+
+    def add_space_secret(self, space_id: str, key: str, value: str) -> None:
+        """Set a Space secret (idempotent: the same key and value again change nothing)."""
+        self._call(lambda: self.api.add_space_secret(space_id, key, value), what=f"set the secret {key} of",
+                   repo_id=space_id)

@@ -34,6 +34,7 @@ from remedybot.sandbox import (
     routes_buckets,
     routes_discussions,
     routes_files,
+    routes_oauth,
     routes_repos,
     routes_spaces,
     routes_webhooks,
@@ -52,7 +53,7 @@ POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's 
 
 OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
 ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
-                 routes_webhooks]
+                 routes_webhooks, routes_oauth]
 
 
 def _git_routes() -> list[Any]:
@@ -333,6 +334,10 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def oauth_env(self) -> dict[str, str]:
+        """What a Space with `hf_oauth: true` finds in its environment, for this sandbox (routes_oauth.py)."""
+        return routes_oauth.oauth_env(self.state)
 
     def env(self) -> dict[str, str]:
         """Environment variables that point huggingface_hub and remedybot at this sandbox."""
