@@ -272,7 +272,7 @@ def changes(evidence: Evidence, sdk: str | None) -> list[Change]:
     """Build-relevant files that differ between the last known good revision and HEAD, linked to the log."""
     gathered = evidence.history or {}
     then: dict[str, str | None] = gathered.get("files_at_last_good") or {}
-    now_files = evidence.files or {}
+    now_files = {**(evidence.files or {}), **(gathered.get("files_at_head") or {})}
     logged = _log_names(evidence, failure_lines(evidence))
     out: list[Change] = []
     for path in sorted(then):

@@ -34,6 +34,7 @@ from remedybot.sandbox import (
     routes_buckets,
     routes_discussions,
     routes_files,
+    routes_index,
     routes_repos,
     routes_spaces,
     routes_webhooks,
@@ -52,7 +53,7 @@ POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's 
 
 OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
 ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
-                 routes_webhooks]
+                 routes_webhooks, routes_index]
 
 
 def _git_routes() -> list[Any]:
@@ -332,6 +333,7 @@ class Sandbox:
             "HF_ENDPOINT": self.endpoint,
             "HF_TOKEN": self.token,
             "REMEDYBOT_STATUS_URL": self.status_url,
+            "REMEDYBOT_PYPI_URL": self.endpoint,  # the package index stand-in (routes_index.py)
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_XET": "1",
         }

@@ -518,7 +518,7 @@ class HubState:
                     self.add_lfs_object(repo, oid, len(data), path)
                     lfs_adds[path] = (oid, len(data))
                 self.git(repo).commit("main", message=spec.message, author=owner, adds=dict(spec.files),
-                                      deletes=list(spec.delete))
+                                      deletes=list(spec.delete), date=spec.epoch(self.clock.now()))
                 if lfs_adds:
                     self.git(repo).commit(
                         "main", message=spec.message + " (large files)", author=owner,
