@@ -140,3 +140,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         figure = getattr(module, "ACCURACY", {}).get("corpus") if module else None
         if figure:
             terminalreporter.write_line(f"classifier accuracy on real cases (tests/data): {figure}")
+    drift = sys.modules.get("test_drift_cases") or sys.modules.get("tests.engine.test_drift_cases")
+    if drift is not None and getattr(drift, "FIGURE", {}).get("drift"):
+        terminalreporter.write_line(f"drift analysis on real cases (tests/data/drift_cases.jsonl): "
+                                    f"{drift.FIGURE['drift']}")

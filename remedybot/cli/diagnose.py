@@ -56,8 +56,12 @@ def diagnose_run(
     else:
         from remedybot.diagnose.collect import collect_evidence
         from remedybot.hub import Hub
+        from remedybot.remedy.lastseen import record_running, seen_records
 
-        ev = collect_evidence(Hub(), parse_space_id(space))
+        space_id = parse_space_id(space)
+        ev = collect_evidence(Hub(), space_id, seen=seen_records(space_id))
+        if ev.stage == "RUNNING" and (ev.info or {}).get("sha"):
+            record_running([(space_id, str((ev.info or {})["sha"]))], "remedybot diagnose")
     if save_evidence is not None:
         ev.save(save_evidence)
         output.info(f"evidence saved to {save_evidence}")

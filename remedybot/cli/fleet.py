@@ -52,14 +52,16 @@ def fleet_scan(
     Spaces failing the same way at once are reported as one platform incident.
     Exits 0 when every Space is healthy, 7 when some fail, 1 when some could not be read.
     """
-    from remedybot.fleet.scan import announce_waits, progress_bar, render_table, scan_fleet
+    from remedybot.fleet.scan import announce_waits, progress_bar, render_table, running_sightings, scan_fleet
     from remedybot.hub import Hub
+    from remedybot.remedy.lastseen import record_running
 
     owner = parse_owner(owner)
     apply_budget(budget)
     hub = Hub()
     with progress_bar(not json_out) as (on_total, on_result), announce_waits(json_out):
         scan = scan_fleet(hub, owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+    record_running(running_sightings(scan), "remedybot scan")
     if json_out:
         output.result_json([r.to_dict() for r in scan.results])
     elif not scan.results:

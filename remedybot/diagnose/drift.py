@@ -66,12 +66,15 @@ def _rules() -> tuple[_Rule, ...]:
                        bool(r.get("last_frame"))) for r in _table()["rules"])
 
 
+TAIL = 300  # a failure is at the end of its log: the lines read, at most
+
+
 def failure_lines(evidence: Evidence) -> list[str]:
-    """The lines of the current failure: the log of the stage it is in, then the runtime's error message."""
+    """The end of the current failure: the log of the stage it is in, then the runtime's error message."""
     stage = evidence.stage or ""
     log = evidence.build_log if stage.startswith("BUILD") else evidence.run_log
-    lines = list(log or evidence.run_log or evidence.build_log or [])
-    return lines + (evidence.error_message or "").splitlines()
+    lines = list((log or evidence.run_log or evidence.build_log or [])[-TAIL:])
+    return [line[:2000] for line in lines + (evidence.error_message or "").splitlines()[-TAIL:]]
 
 
 def _strip(line: str) -> str:

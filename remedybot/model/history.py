@@ -214,7 +214,8 @@ class History:
         return {"last_good": self.last_good.to_dict() if self.last_good else None,
                 "changes": [c.to_dict() for c in self.changes], "drift": [d.to_dict() for d in self.drift],
                 "suspects": list(self.suspects), "drift_checked": self.drift_checked,
-                "drift_error": self.drift_error or None, "cause": self.cause, "summary": self.summary}
+                "drift_error": self.drift_error or None, "cause": self.cause, "summary": self.summary,
+                "lines": self.lines()}
 
     def lines(self) -> list[str]:
         """The text `diagnose` prints: the last known good line, then the cause and its evidence."""
