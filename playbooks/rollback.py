@@ -14,6 +14,7 @@ app file is only shown (its imports), for the owner to revert by hand if that is
 
 from __future__ import annotations
 
+from remedybot.diagnose.drift import requirement_paths
 from remedybot.edits import EditError
 from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
@@ -24,6 +25,7 @@ from remedybot.remedy.commit import (
     current_files,
     file_fix_risk,
     file_step,
+    gather_sources,
     step_done,
 )
 from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
@@ -31,6 +33,7 @@ from remedybot.remedy.playbook import ORDER_FILE_FIX, PlanContext, Playbook
 ID = "rollback"
 ORDER = ORDER_FILE_FIX + 5  # after the targeted file fixes (40), before hardware (50) and duplicate (60)
 RESTORABLE = ("requirements.txt", "pre-requirements.txt", "packages.txt", "Dockerfile", "README.md")
+# and the files requirements.txt includes with -r (remedybot/diagnose/drift.py, requirement_paths)
 apply = apply_step
 done = step_done
 
@@ -40,7 +43,8 @@ def plan(ctx: PlanContext) -> list[Step]:
     if history is None or history.last_good is None or not history.changes:
         return []
     then = (ctx.evidence.history or {}).get("files_at_last_good") or {}
-    paths = [c.path for c in history.changes if c.path in RESTORABLE]
+    restorable = [*RESTORABLE, *requirement_paths({**then, **(ctx.evidence.files or {})})]
+    paths = [c.path for c in history.changes if c.path in restorable]
     added = [p for p in paths if then.get(p) is None]
     paths = [p for p in paths if then.get(p) is not None]
     sha = history.last_good.sha[:7]
@@ -49,7 +53,7 @@ def plan(ctx: PlanContext) -> list[Step]:
                        "Only the app's own code changed since it last ran; remedybot does not roll back code.")]
     try:
         before = current_files(ctx, paths)
-        after = {p: str(then[p]) for p in paths}
+        after = {p: _restored(p, before[p], str(then[p])) for p in paths}
         named = " and the failure names what changed" if any(c.linked for c in history.changes) else ""
         note = f" {', '.join(added)} did not exist then; delete it by hand if it is the cause." if added else ""
         step = file_step(ID, ctx, before, after,
@@ -63,8 +67,27 @@ def plan(ctx: PlanContext) -> list[Step]:
     return [step]
 
 
+def _restored(path: str, now: str | None, then: str) -> str:
+    """The text to write back: the file as it was, or for README.md only its front matter (the card text stays)."""
+    if path != "README.md" or now is None:
+        return then
+    old, new = _front_matter(then), _front_matter(now)
+    return old + now[len(new):] if old and new else then
+
+
+def _front_matter(text: str) -> str:
+    """The leading `---` block of a README, closing line included ("" when there is none)."""
+    if not text.startswith("---"):
+        return ""
+    end = text.find("\n---", 3)
+    if end == -1:
+        return ""
+    close = text.find("\n", end + 4)
+    return text[:close + 1] if close != -1 else text
+
+
 PLAYBOOK = Playbook(id=ID, risk=file_fix_risk,
                     branches=frozenset({Branch.DEPENDENCY, Branch.STARTUP_CRASH, Branch.APT_PACKAGE,
                                         Branch.CONFIG_ERROR, Branch.PORT_MISMATCH, Branch.UNHEALTHY_STARTUP,
                                         Branch.UNKNOWN}),
-                    order=ORDER, params=FileFixParams, plan=plan, apply=apply, done=done)
+                    order=ORDER, params=FileFixParams, gather=gather_sources, plan=plan, apply=apply, done=done)

@@ -120,14 +120,29 @@ def _own_modules(evidence: Evidence) -> set[str]:
 
 
 # -- requirements -------------------------------------------------------------------------------------------
-def requirement_specs(files: dict[str, str]) -> dict[str, str]:
-    """{canonical name: specifier as written} of every requirement of the requirements files."""
-    out: dict[str, str] = {}
+def requirement_paths(files: dict[str, str | None]) -> list[str]:
+    """requirements.txt, pre-requirements.txt and the files their `-r` lines include (relative paths)."""
+    paths = list(REQUIREMENT_FILES)
     for path in REQUIREMENT_FILES:
+        for include in reqs.includes(files.get(path) or ""):
+            name = include.removeprefix("./")
+            if name and not name.startswith(("/", "..")) and "://" not in name and name not in paths:
+                paths.append(name)
+    return paths
+
+
+def requirement_specs(files: dict[str, str]) -> dict[str, str]:
+    """{canonical name: specifier as written} of every requirement of the requirements files and includes."""
+    out: dict[str, str] = {}
+    for path in requirement_paths(dict(files)):
         for entry in reqs.parse(files.get(path) or ""):
             if entry.req is not None:
                 out.setdefault(str(canonicalize_name(entry.req.name)), str(entry.req.specifier))
     return out
+
+
+def _specs_of(text: str | None) -> dict[str, str]:
+    return {str(canonicalize_name(e.req.name)): str(e.req.specifier) for e in reqs.parse(text or "") if e.req}
 
 
 def exactly_pinned(spec: str) -> bool:
@@ -238,9 +253,9 @@ def _imports(text: str | None) -> str | None:
     return "".join(line + "\n" for line in text.splitlines() if re.match(r"^(?:from \S+ import |import )", line))
 
 
-def _touched(path: str, before: str | None, after: str | None) -> list[str]:
+def _touched(path: str, before: str | None, after: str | None, requirement_files: list[str]) -> list[str]:
     """What a change touched, as names a log can mention: requirements, modules, apt packages."""
-    if path in REQUIREMENT_FILES:
+    if path in requirement_files:
         a, b = requirement_specs({path: before or ""}), requirement_specs({path: after or ""})
         return sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
     if path == "packages.txt":
@@ -277,6 +292,7 @@ def changes(evidence: Evidence, sdk: str | None) -> list[Change]:
     then: dict[str, str | None] = gathered.get("files_at_last_good") or {}
     now_files = {**(evidence.files or {}), **(gathered.get("files_at_head") or {})}
     logged = _log_names(evidence, failure_lines(evidence))
+    requirement_files = requirement_paths({**then, **now_files})
     out: list[Change] = []
     for path in sorted(then):
         before, after = then.get(path), now_files.get(path)
@@ -288,13 +304,25 @@ def changes(evidence: Evidence, sdk: str | None) -> list[Change]:
         if shown_before == shown_after:
             continue
         status = "added" if before is None else "removed" if after is None else "changed"
-        touched = _touched(path, before, after)
+        touched = _touched(path, before, after, requirement_files)
         provided = {m for name in touched for m in edit_names.provided_imports({name}, sdk)} if path in \
-            REQUIREMENT_FILES else set()
+            requirement_files else set()
         linked = sorted({logged[n] for n in [*touched, *provided] if n in logged})
         out.append(Change(path=path, status=status, diff=unified_diff(path, shown_before, shown_after or ""),
                           linked=linked, names=touched))
     return out
+
+
+def base_image_moved(evidence: Evidence) -> str:
+    """"the base image moved: libgl1-mesa-glx is gone from Debian trixie; libgl1 replaces it", or ""."""
+    removed = edit_names.table("debian_packages")["removed"]
+    for line in failure_lines(evidence):
+        match = _APT_GONE.search(line)
+        entry = removed.get(match["pkg"]) if match else None
+        if match and entry:
+            instead = f"; {entry['replacement']} replaces it" if entry.get("replacement") else ""
+            return f"the base image moved: {match['pkg']} is gone from Debian {entry['removed_in']}{instead}"
+    return ""
 
 
 def explain(evidence: Evidence) -> History:
@@ -304,9 +332,12 @@ def explain(evidence: Evidence) -> History:
     named = suspects(evidence)
     index = evidence.index or {}
     history = History(last_good=last_good, suspects=named, drift_checked=bool(index.get("checked")),
-                      drift_error=str(index.get("error") or ""))
+                      drift_error=str(index.get("error") or ""), base_image=base_image_moved(evidence))
     if last_good is None:
-        history.summary = _unknown_summary(named, history)
+        if history.base_image:
+            history.cause, history.summary = "drift", f"cause: upstream drift: {history.base_image}"
+        else:
+            history.summary = _unknown_summary(named, history)
         return history
     history.changes = changes(evidence, evidence.sdk)
     history.drift = drifts(evidence, last_good, named)
@@ -330,9 +361,10 @@ def _verdict(h: History) -> tuple[str, str]:
     if h.changes and not moved:
         return "change", ("cause: probably a change since it last ran (" + ", ".join(c.path for c in h.changes)
                           + "); the log does not name what changed")
-    if moved:
+    if moved or h.base_image:
         lead = "nothing build-relevant changed since it last ran; " if not h.changes else ""
-        return "drift", f"cause: upstream drift: {lead}{moved[0].sentence()}"
+        what = moved[0].sentence() if moved else h.base_image
+        return "drift", f"cause: upstream drift: {lead}{what}"
     if h.suspects and not h.drift_checked:
         return "unknown", (f"nothing build-relevant changed since it last ran; the failure names "
                            f"{', '.join(h.suspects[:3])}, which may have drifted")

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import RemedyError
-from remedybot.diagnose.drift import BUILD_FILES, lookups
+from remedybot.diagnose.drift import BUILD_FILES, lookups, requirement_paths
 from remedybot.model.enums import is_healthy
 from remedybot.model.evidence import Evidence, front_matter
 from remedybot.model.history import LastGood, SeenRecord
@@ -102,18 +102,21 @@ def gather_history(hub: Hub, evidence: Evidence, seen: Sequence[SeenRecord] = ()
         return
     app = app_file(evidence)
     head = str((evidence.info or {}).get("sha") or "main")
-    paths = [*BUILD_FILES, app]
+    includes = [p for p in requirement_paths(dict(evidence.files or {})) if p not in BUILD_FILES]
+    at_head = [app, *includes]  # not among the collected config files
+    paths = [*BUILD_FILES, *at_head]
     try:
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="history") as pool:
             then = list(pool.map(lambda p: hub.read_file(evidence.space_id, p, revision=good.sha), paths))
-            app_now = hub.read_file(evidence.space_id, app, revision=head)
+            now_extra = list(pool.map(lambda p: hub.read_file(evidence.space_id, p, revision=head), at_head))
     except RemedyError as exc:
         evidence.missing["history"] = f"the files at {good.sha[:7]} could not be read: {exc.message}"
         return
-    now = {**(evidence.files or {}), app: app_now}
+    extra = dict(zip(at_head, now_extra, strict=True))
+    now = {**(evidence.files or {}), **extra}
     history["files_at_last_good"] = {p: t for p, t in zip(paths, then, strict=True)
                                      if t is not None or now.get(p) is not None}
-    history["files_at_head"] = {app: app_now}
+    history["files_at_head"] = extra
 
 
 def gather_index(hub: Hub, evidence: Evidence) -> None:

@@ -195,7 +195,8 @@ class History:
     """Last known good, what changed since, what drifted since, and which of them the failure points at.
 
     `cause`: "change" (a build-relevant file changed and the failure names it, or nothing drifted),
-    "drift" (nothing build-relevant changed and a package drifted across a major version), "unknown".
+    "drift" (nothing build-relevant changed and a package drifted across a major version, or the base image
+    moved: `base_image`), "unknown".
     `drift_checked` is False when the package index could not be read (`drift_error` says why); the
     rest of the analysis still stands. `suspects` are the packages the failure names (from the log),
     in the order the evidence points at them, whether or not the index could be read.
@@ -209,12 +210,14 @@ class History:
     drift_error: str = ""
     cause: str = "unknown"
     summary: str = ""
+    base_image: str = ""  # the base image moved under the Space: an apt package its new Debian no longer has
 
     def to_dict(self) -> dict[str, Any]:
         return {"last_good": self.last_good.to_dict() if self.last_good else None,
                 "changes": [c.to_dict() for c in self.changes], "drift": [d.to_dict() for d in self.drift],
                 "suspects": list(self.suspects), "drift_checked": self.drift_checked,
                 "drift_error": self.drift_error or None, "cause": self.cause, "summary": self.summary,
+                "base_image": self.base_image or None,
                 "lines": self.lines()}
 
     def lines(self) -> list[str]:
@@ -228,6 +231,8 @@ class History:
         for drift in self.drift:
             if drift.major or drift.linked:
                 out.append(f"drifted: {drift.sentence()}")
+        if self.base_image and self.cause != "drift":
+            out.append(f"drifted: {self.base_image}")
         if not self.drift_checked and self.drift_error:
             out.append(f"drift could not be checked: {self.drift_error}")
         return out

@@ -46,3 +46,13 @@ def test_without_a_last_known_good_the_diagnosis_still_names_the_suspects() -> N
     history = classify(Evidence.from_dict(case["evidence"])).history
     assert history is not None and history.last_good is None and history.suspects == ["huggingface-hub"]
     assert history.cause == "unknown" and "huggingface-hub" in history.summary
+
+
+def test_the_base_image_cases_say_which_apt_package_the_new_debian_dropped() -> None:
+    base = [c for c in CASES if c["base_image_drift"]]
+    assert len(base) == 3
+    for case in base:
+        history = classify(Evidence.from_dict(case["evidence"])).history
+        assert history is not None and history.cause == "drift", case["id"]
+        assert history.base_image == ("the base image moved: libgl1-mesa-glx is gone from Debian trixie; "
+                                      "libgl1 replaces it")

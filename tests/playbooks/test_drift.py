@@ -143,3 +143,40 @@ def test_remedybot_records_what_it_saw_running_and_names_it_later(sandbox: Sandb
     sandbox.state.clock.advance(3600)
     out = run("diagnose", "demo/healthy").out
     assert f"  last seen RUNNING at {sha[:7]} on {record['at'][:10]}, by remedybot diagnose" in out.splitlines()
+
+
+def _planned(evidence: dict, branch: str = "config_error") -> list:
+    from remedybot.diagnose.classify import classify
+    from remedybot.model.evidence import Evidence
+    from remedybot.playbooks import rollback
+    from remedybot.remedy.playbook import PlanContext, PlanOptions
+
+    ev = Evidence.from_dict(evidence)
+    diagnosis = classify(ev)
+    return rollback.plan(PlanContext("alice/app", diagnosis, ev, [], PlanOptions()))
+
+
+BASE = {"space_id": "alice/app", "info": {"sha": "b" * 40, "sdk": "gradio"}, "runtime": {"stage": "RUNTIME_ERROR"},
+        "run_log": ["ModuleNotFoundError: No module named 'cv2'"]}
+LAST_GOOD = {"sha": "a" * 40, "date": "2026-10-01T00:00:00Z", "source": "remedybot", "confidence": 0.9,
+             "by": "remedybot watch"}
+
+
+def test_rollback_of_the_readme_restores_only_its_front_matter() -> None:
+    then = "---\ntitle: App\nsdk: gradio\nsdk_version: 5.9.1\n---\n\nOld words.\n"
+    now = "---\ntitle: App\nsdk: gradio\nsdk_version: 9.9.9\n---\n\nNew words the owner wrote since.\n"
+    [step] = _planned({**BASE, "files": {"README.md": now},
+                       "history": {"last_good": LAST_GOOD, "files_at_last_good": {"README.md": then}}})
+    assert step.params["files"]["README.md"]["after"] == ("---\ntitle: App\nsdk: gradio\nsdk_version: 5.9.1\n---\n"
+                                                          "\nNew words the owner wrote since.\n")
+    assert step.diff is not None and "-sdk_version: 9.9.9" in step.diff.splitlines()
+
+
+def test_rollback_follows_requirement_includes_and_leaves_new_files_to_the_owner() -> None:
+    then = {"requirements.txt": "-r base.txt\n", "base.txt": "opencv-python-headless\n", "packages.txt": None}
+    now = {"requirements.txt": "-r base.txt\n", "base.txt": "pillow\n", "packages.txt": "ffmpeg\n"}
+    [step] = _planned({**BASE, "files": now, "history": {"last_good": LAST_GOOD, "files_at_last_good": then,
+                                                         "files_at_head": {"base.txt": "pillow\n"}}})
+    assert set(step.params["files"]) == {"base.txt"}
+    assert step.params["files"]["base.txt"]["after"] == "opencv-python-headless\n"
+    assert "packages.txt did not exist then; delete it by hand" in step.why
