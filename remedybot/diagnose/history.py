@@ -100,8 +100,11 @@ def gather_history(hub: Hub, evidence: Evidence, seen: Sequence[SeenRecord] = ()
     evidence.history = history
     if good is None:
         return
-    app = app_file(evidence)
     head = str((evidence.info or {}).get("sha") or "main")
+    if good.sha == head:  # it last ran at HEAD: nothing of the Space changed, nothing to read
+        history["files_at_last_good"] = {}
+        return
+    app = app_file(evidence)
     includes = [p for p in requirement_paths(dict(evidence.files or {})) if p not in BUILD_FILES]
     at_head = [app, *includes]  # not among the collected config files
     paths = [*BUILD_FILES, *at_head]

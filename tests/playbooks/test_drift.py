@@ -180,3 +180,18 @@ def test_rollback_follows_requirement_includes_and_leaves_new_files_to_the_owner
     assert set(step.params["files"]) == {"base.txt"}
     assert step.params["files"]["base.txt"]["after"] == "opencv-python-headless\n"
     assert "packages.txt did not exist then; delete it by hand" in step.why
+
+
+def test_scan_records_what_it_saw_running_and_tickets_say_what_changed(sandbox: Sandbox) -> None:
+    from remedybot.remedy.lastseen import seen_records
+
+    assert run("scan", "demo").code == 7
+    seen = {r.space_id: r for r in seen_records()}
+    healthy = seen["demo/healthy"]
+    assert healthy.by == "remedybot scan" and healthy.sha == commits(sandbox, "demo/healthy")[0]
+    assert "demo/bad-push" not in seen
+    ticket = run("report", "demo/bad-push", "--format", "markdown")
+    assert ticket.code == 0
+    lines = ticket.out.splitlines()
+    assert "Since it last ran:" in lines
+    assert "- changed since: requirements.txt (changed) (named in the log)" in lines
