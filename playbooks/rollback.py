@@ -14,7 +14,7 @@ app file is only shown (its imports), for the owner to revert by hand if that is
 
 from __future__ import annotations
 
-from remedybot.diagnose.drift import requirement_paths
+from remedybot.diagnose.drift import requirement_paths, texts_of
 from remedybot.edits import EditError
 from remedybot.model.enums import Branch
 from remedybot.model.plan import Step
@@ -42,7 +42,7 @@ def plan(ctx: PlanContext) -> list[Step]:
     history = ctx.diagnosis.history
     if history is None or history.last_good is None or not history.changes:
         return []
-    then = (ctx.evidence.history or {}).get("files_at_last_good") or {}
+    then = texts_of((ctx.evidence.history or {}).get("files_at_last_good"))
     restorable = [*RESTORABLE, *requirement_paths({**then, **(ctx.evidence.files or {})})]
     paths = [c.path for c in history.changes if c.path in restorable]
     added = [p for p in paths if then.get(p) is None]

@@ -212,9 +212,9 @@ def installed_versions(evidence: Evidence) -> dict[str, str]:
 def drifts(evidence: Evidence, last_good: LastGood | None, named: list[str]) -> list[Drift]:
     """Each looked-up package whose resolution moved between the last good date and now."""
     index = evidence.index or {}
-    releases: dict[str, dict[str, str]] = index.get("releases") or {}
+    releases = _releases(index)
     good_at = _date(last_good.date) if last_good else None
-    now = _date(evidence.collected_at or "") or _date(index.get("checked_at") or "")
+    now = _date(evidence.collected_at or "") or _date(str(index.get("checked_at") or ""))
     if good_at is None or now is None:
         return []
     specs = requirement_specs(evidence.files or {})
@@ -236,6 +236,22 @@ def drifts(evidence: Evidence, last_good: LastGood | None, named: list[str]) -> 
                          via="" if name in specs else "another requirement"))
     out.sort(key=lambda d: (not d.linked, not d.major, d.package))
     return out
+
+
+def texts_of(value: Any) -> dict[str, str | None]:
+    """{path: text or None} from an evidence file's value, whatever its shape (a wrong one reads as empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if v is None or isinstance(v, str)}
+
+
+def _releases(index: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """{package: {version: upload time}} from the evidence's `index`, dropping what has another shape."""
+    raw = index.get("releases")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(name): {str(v): t for v, t in dates.items() if isinstance(t, str)}
+            for name, dates in raw.items() if isinstance(dates, dict)}
 
 
 # -- changes ------------------------------------------------------------------------------------------------
@@ -289,8 +305,8 @@ def _log_names(evidence: Evidence, lines: list[str]) -> dict[str, str]:
 def changes(evidence: Evidence, sdk: str | None) -> list[Change]:
     """Build-relevant files that differ between the last known good revision and HEAD, linked to the log."""
     gathered = evidence.history or {}
-    then: dict[str, str | None] = gathered.get("files_at_last_good") or {}
-    now_files = {**(evidence.files or {}), **(gathered.get("files_at_head") or {})}
+    then = texts_of(gathered.get("files_at_last_good"))
+    now_files = {**(evidence.files or {}), **texts_of(gathered.get("files_at_head"))}
     logged = _log_names(evidence, failure_lines(evidence))
     requirement_files = requirement_paths({**then, **now_files})
     out: list[Change] = []

@@ -229,7 +229,7 @@ class History:
             mark = " (named in the log)" if change.linked else ""
             out.append(f"changed since: {change.path} ({change.status}){mark}")
         for drift in self.drift:
-            if drift.major or drift.linked:
+            if (drift.major or drift.linked) and drift.sentence() not in self.summary:
                 out.append(f"drifted: {drift.sentence()}")
         if self.base_image and self.cause != "drift":
             out.append(f"drifted: {self.base_image}")

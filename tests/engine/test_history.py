@@ -44,3 +44,22 @@ def test_our_own_record_beats_the_commit_history() -> None:
     assert good.line() == "last seen RUNNING at 3f2a1c0 on 2026-10-02, by remedybot watch"
     fallback = last_good(ev)
     assert fallback is not None and fallback.source == "history" and fallback.sha == "d" * 40  # no build header
+
+
+@pytest.mark.parametrize("history", [
+    {"last_good": 5, "files_at_last_good": "x"},
+    {"last_good": {"sha": "a" * 40, "date": "not a date"}, "files_at_last_good": {"requirements.txt": 3}},
+    {"last_good": {"sha": "a" * 40, "date": "2026-10-01T00:00:00Z", "confidence": "high"},
+     "files_at_last_good": ["requirements.txt"], "files_at_head": None},
+])
+@pytest.mark.parametrize("index", [None, {"releases": "x"}, {"releases": {"gradio": ["6.0.0"]}, "checked": 1},
+                                   {"releases": {"gradio": {"6.0.0": 5, "x y": "2026-01-01"}}}])
+def test_a_history_of_the_wrong_shape_in_an_evidence_file_is_read_as_missing(history: object, index: object) -> None:
+    from remedybot.diagnose.classify import classify
+
+    ev = Evidence.from_dict({"space_id": "a/b", "runtime": {"stage": "RUNTIME_ERROR"}, "history": history,
+                             "index": index, "files": {"requirements.txt": "gradio\n"},
+                             "collected_at": "2026-12-01T00:00:00Z",
+                             "run_log": ["ImportError: cannot import name 'HfFolder' from 'huggingface_hub'"]})
+    result = classify(ev).history
+    assert result is not None and result.suspects == ["huggingface-hub"] and result.drift == []
