@@ -195,3 +195,29 @@ def test_scan_records_what_it_saw_running_and_tickets_say_what_changed(sandbox: 
     lines = ticket.out.splitlines()
     assert "Since it last ran:" in lines
     assert "- changed since: requirements.txt (changed) (named in the log)" in lines
+
+
+def test_the_whole_tree_is_the_second_option_and_brings_the_space_back(sandbox: Sandbox, api, tmp_path: Path) -> None:
+    from huggingface_hub import CommitOperationAdd
+
+    from remedybot.remedy.lastseen import record_running
+
+    shas = commits(sandbox, "demo/bad-push")
+    repo = sandbox.state.git(sandbox.state.find("space", "demo/bad-push"))
+    good_tree = repo.files_at(shas[1])
+    assert record_running([("demo/bad-push", shas[1])], "remedybot watch")  # watch saw it RUNNING there
+    api.create_commit("demo/bad-push", [CommitOperationAdd("notes.md", b"todo\n"),
+                                        CommitOperationAdd("app.py", good_tree["app.py"] + b"# tidy\n")],
+                      commit_message="More tidying", repo_type="space")
+    plan_file = tmp_path / "plan.json"
+    assert run("fix", "demo/bad-push", "--dry-run", "--out", str(plan_file)).code == 0
+    plan = Plan.load(plan_file)
+    [files_step, tree_step] = [s for s in plan.steps if s.playbook == "rollback"]
+    assert set(files_step.params["files"]) == {"requirements.txt"}
+    assert set(tree_step.params["files"]) == {"requirements.txt", "app.py"}
+    assert set(tree_step.params["delete"]) == {"notes.md"} and tree_step.risk == "disruptive"
+    assert tree_step.diff is not None and "+++ /dev/null" in tree_step.diff.splitlines()
+    assert run("approve", str(plan_file), "--by", "tester", "--steps", str(tree_step.number)).code == 0
+    assert run("apply", str(plan_file)).code == 0
+    assert stage(sandbox, "demo/bad-push") == "RUNNING"
+    assert repo.files_at("main") == good_tree
