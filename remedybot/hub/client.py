@@ -202,7 +202,7 @@ class Hub(StorageCalls):
         Raises:
             HubUnavailableError: the index could not be reached; report that the drift could not be checked.
         """
-        return self._call(lambda: fetch_releases(name), what=f"read the releases of {name} from",
+        return self._call(lambda: fetch_releases(name), what=f"read the releases of {name}",
                           policy=INDEX_POLICY, service="the package index")
 
     def probe(self, url: str, timeout: float = 10.0) -> str:
