@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from remedybot.core.errors import UsageError
 
@@ -86,8 +85,9 @@ def url_setting(name: str) -> str:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return URL_SETTINGS[name]
-    parsed = urlsplit(raw)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in raw):
+    scheme, sep, rest = raw.partition("://")  # no urllib here: this module is read at every start-up
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+    if scheme.lower() not in ("http", "https") or not sep or not host or any(c.isspace() for c in raw):
         raise UsageError(f"{name} must be an http:// or https:// URL, not {raw[:60]!r}. Fix or unset it.")
     return raw.rstrip("/")
 
