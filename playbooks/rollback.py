@@ -9,7 +9,9 @@ planning makes it fail rather than overwrite, and reverting the commit undoes it
 
 Ordered after the restarts and the targeted file fixes, before hardware and duplicate; never offered for
 platform, policy or capacity failures (nothing in the files caused those), nor when the last known good
-revision is not known or nothing build-relevant changed. The whole tree is only offered when every file
+revision is not known or nothing build-relevant changed, nor when that revision is only the commit
+history's guess (never seen RUNNING) and the failure names nothing that changed: rolling back to a
+revision that may never have run is not a fix. The whole tree is only offered when every file
 that differs is text remedybot can read whole (no LFS or binary file, at most MAX_TREE_FILES of them).
 """
 
@@ -38,6 +40,7 @@ from remedybot.remedy.playbook import ORDER_FILE_FIX, GatherContext, PlanContext
 ID = "rollback"
 ORDER = ORDER_FILE_FIX + 5  # after the targeted file fixes (40), before hardware (50) and duplicate (60)
 RESTORABLE = ("requirements.txt", "pre-requirements.txt", "packages.txt", "Dockerfile", "README.md")
+TRUSTED_SOURCES = ("remedybot", "hub")  # seen RUNNING: a rollback there needs no other reason
 MAX_TREE_FILES = 40  # files that differ, at most, for the whole-tree option (each is read twice)
 apply = apply_step
 done = step_done
@@ -79,6 +82,8 @@ def plan(ctx: PlanContext) -> list[Step]:
     history = ctx.diagnosis.history
     if history is None or history.last_good is None or not history.changes:
         return []
+    if history.last_good.source not in TRUSTED_SOURCES and not any(c.linked for c in history.changes):
+        return []  # a revision the history only guesses ran, and a failure that names nothing that changed
     then = texts_of((ctx.evidence.history or {}).get("files_at_last_good"))
     restorable = [*RESTORABLE, *requirement_paths({**then, **(ctx.evidence.files or {})})]
     paths = [c.path for c in history.changes if c.path in restorable]

@@ -221,3 +221,10 @@ def test_the_whole_tree_is_the_second_option_and_brings_the_space_back(sandbox: 
     assert run("apply", str(plan_file)).code == 0
     assert stage(sandbox, "demo/bad-push") == "RUNNING"
     assert repo.files_at("main") == good_tree
+
+
+def test_no_rollback_to_a_guessed_revision_when_the_failure_names_nothing_that_changed(sandbox: Sandbox) -> None:
+    before = commits(sandbox, "demo/unknown")
+    result = run("fix", "demo/unknown", "--dry-run", "--json")
+    assert not any(s["playbook"] == "rollback" for s in json.loads(result.out)["steps"])
+    assert commits(sandbox, "demo/unknown") == before
