@@ -24,6 +24,8 @@ NAMES = (
     "port_fix",
     "startup_fix",
     "config_fix",
+    "time_travel_pin",
+    "rollback",
     "hardware_switch",
     "duplicate",
     "history_slim",

@@ -54,16 +54,25 @@ def _hub(hub: Hub | None) -> Hub:
     return hub if hub is not None else Hub()
 
 
-def collect(space: str, *, hub: Hub | None = None) -> Evidence:
-    """Collect a Space's evidence (runtime, logs, status page, config files, storage); read-only.
+def collect(space: str, *, hub: Hub | None = None, seen_by: str = "remedybot diagnose") -> Evidence:
+    """Collect a Space's evidence (runtime, logs, status page, config files, storage); read-only on the Hub.
+
+    A Space seen RUNNING is recorded in remedybot's own records (`$REMEDYBOT_HOME/seen.jsonl`, as `seen_by`): the
+    last known good revision a later failure is compared with.
 
     Raises:
         UsageError: `space` is not `owner/name`.
         NotFoundError / AuthError / HubUnavailableError: the Space cannot be read; check the id or the token.
     """
     from remedybot.diagnose.collect import collect_evidence
+    from remedybot.remedy.lastseen import record_running, seen_records
 
-    return collect_evidence(_hub(hub), parse_space_id(space))
+    space_id = parse_space_id(space)
+    evidence = collect_evidence(_hub(hub), space_id, seen=seen_records(space_id))
+    sha = (evidence.info or {}).get("sha")
+    if evidence.stage == "RUNNING" and sha:  # remedybot's own record of the last known good (issue 16)
+        record_running([(space_id, str(sha))], seen_by)
+    return evidence
 
 
 def diagnose_space(space: str | None = None, *, evidence: PathLike | Evidence | None = None,
@@ -211,6 +220,9 @@ def scan(owner: str, *, concurrency: int = 8, deep: bool = False, hub: Hub | Non
     Raises:
         NotFoundError: no user or organisation has that name.
     """
-    from remedybot.fleet.scan import scan_fleet
+    from remedybot.fleet.scan import running_sightings, scan_fleet
+    from remedybot.remedy.lastseen import record_running
 
-    return scan_fleet(_hub(hub), owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+    found = scan_fleet(_hub(hub), owner, concurrency=concurrency, deep=deep, on_total=on_total, on_result=on_result)
+    record_running(running_sightings(found), "remedybot scan")
+    return found

@@ -36,6 +36,7 @@ os.environ.pop("HF_TOKEN", None)
 # A test that forgets to point at a sandbox finds a closed loopback port, never huggingface.co or its status page.
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 os.environ["REMEDYBOT_STATUS_URL"] = "http://127.0.0.1:9/index.json"
+os.environ["REMEDYBOT_PYPI_URL"] = "http://127.0.0.1:9"  # the package index, unless a sandbox serves it
 # huggingface_hub reads its cache folder at import too, so a per-test HF_HOME comes too late for it.
 os.environ["HF_HOME"] = os.path.join(tempfile.mkdtemp(prefix="remedybot-tests-"), "hf-home")
 os.environ["REMEDYBOT_HOME"] = os.path.join(os.path.dirname(os.environ["HF_HOME"]), "remedybot-home")
@@ -139,3 +140,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         figure = getattr(module, "ACCURACY", {}).get("corpus") if module else None
         if figure:
             terminalreporter.write_line(f"classifier accuracy on real cases (tests/data): {figure}")
+    drift = sys.modules.get("test_drift_cases") or sys.modules.get("tests.engine.test_drift_cases")
+    if drift is not None and getattr(drift, "FIGURE", {}).get("drift"):
+        terminalreporter.write_line(f"drift analysis on real cases (tests/data/drift_cases.jsonl): "
+                                    f"{drift.FIGURE['drift']}")

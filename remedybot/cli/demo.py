@@ -45,6 +45,14 @@ class Demo:
         return proc.returncode
 
 
+def step_of(plan_file: Path, playbook: str) -> int:
+    """The number of the plan's first step of `playbook` that changes something (0 when there is none)."""
+    import json
+
+    steps = json.loads(plan_file.read_text()).get("steps", []) if plan_file.exists() else []
+    return next((s["number"] for s in steps if s["playbook"] == playbook and s.get("diff")), 0)
+
+
 def run_demo() -> int:
     """Run the demonstration; returns the exit code."""
     from rich.console import Console
@@ -109,5 +117,14 @@ def run_demo() -> int:
 
         demo.section("8. It could not be fixed, so: the support ticket for Hugging Face, ready to send")
         failures += demo.run("report", "demo/policy-block", "--format", "email") != 0
+
+        demo.section("9. It worked yesterday: what changed, what drifted upstream, and the way back")
+        for space, plan_name, playbook in (("demo/upstream-drift", "drift.json", "time_travel_pin"),
+                                           ("demo/bad-push", "rollback.json", "rollback")):
+            failures += demo.run("diagnose", space) != 7
+            demo.run("fix", space, "--dry-run", "--out", plan_name)
+            number = step_of(workdir / plan_name, playbook)
+            demo.run("approve", plan_name, "--by", "demo-user", "--steps", str(number))
+            failures += demo.run("apply", plan_name) != 0
     console.print("Sandbox stopped cleanly." if not failures else f"[red]{failures} demo step(s) failed[/]")
     return 1 if failures else 0

@@ -1,4 +1,4 @@
-"""Numbers read from environment variables: one reader, one message, for every REMEDYBOT_* setting.
+"""Numbers and URLs read from environment variables: one reader, one message, for every REMEDYBOT_* setting.
 
 A bad value is a usage error (exit 2) naming the variable, never silently replaced by the
 default: a user who set REMEDYBOT_VERIFY_TIMEOUT=10m expecting ten minutes must hear that it
@@ -72,7 +72,32 @@ def setting(name: str) -> float:
     return env_number(name, spec.default, integer=spec.integer, unit=spec.unit)
 
 
+# Every URL setting and its default. A value must be an http(s) URL with a host: a typo would otherwise
+# send requests somewhere unexpected or fail with a traceback deep inside a library.
+URL_SETTINGS: dict[str, str] = {
+    "REMEDYBOT_PYPI_URL": "https://pypi.org",  # the package index's JSON API (/pypi/<name>/json)
+}
+
+
+def url_setting(name: str) -> str:
+    """The URL in `$name` (one of URL_SETTINGS) without a trailing slash, else its default.
+
+    Raises:
+        UsageError: the value is not an http:// or https:// URL with a host; fix or unset it.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return URL_SETTINGS[name]
+    scheme, sep, rest = raw.partition("://")  # no urllib here: this module is read at every start-up
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+    if scheme.lower() not in ("http", "https") or not sep or not host or any(c.isspace() for c in raw):
+        raise UsageError(f"{name} must be an http:// or https:// URL, not {raw[:60]!r}. Fix or unset it.")
+    return raw.rstrip("/")
+
+
 def check_environment() -> None:
-    """Read every numeric setting once; raises the first UsageError."""
+    """Read every numeric and URL setting once; raises the first UsageError."""
     for name in SETTINGS:
         setting(name)
+    for name in URL_SETTINGS:
+        url_setting(name)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from remedybot.diagnose.catalog.scan import Context, Hit, scan
 from remedybot.diagnose.catalog.schema import Catalog, load_catalog
+from remedybot.diagnose.drift import explain
 from remedybot.model.diagnosis import MEDIUM, Alternative, Diagnosis, EvidenceLine
 from remedybot.model.enums import BUILD_STAGES, HEALTHY_STAGES, RUN_STAGES
 from remedybot.model.evidence import Evidence
@@ -82,7 +83,10 @@ def classify(evidence: Evidence, catalog: Catalog | None = None) -> Diagnosis:
     ctx = Context(evidence)
     hits = scan(ctx, catalog)
     parts = _weigh(ctx, hits)
-    return _decide(ctx, catalog, parts)
+    diagnosis = _decide(ctx, catalog, parts)
+    if not diagnosis.healthy:
+        diagnosis.history = explain(evidence)
+    return diagnosis
 
 
 def _timeline(stage: str | None) -> tuple[str, ...]:

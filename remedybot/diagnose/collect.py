@@ -11,15 +11,17 @@ be read either.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from remedybot.core.errors import AuthError, HubUnavailableError, NotFoundError, RemedyError
+from remedybot.diagnose.history import gather_history, gather_index
 from remedybot.hub import SpaceDisabledError, log_tail
 from remedybot.model.evidence import Evidence
+from remedybot.model.history import SeenRecord
 
 if TYPE_CHECKING:
     from remedybot.hub import Hub
@@ -36,8 +38,11 @@ MAX_CONFIG_BYTES = 200_000
 
 
 def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes: int = 256_000,
-                     timeout: float = SOURCE_TIMEOUT) -> Any:
+                     timeout: float = SOURCE_TIMEOUT, seen: Sequence[SeenRecord] = ()) -> Any:
     """Return an Evidence snapshot of `space_id`.
+
+    `seen` are remedybot's own records of seeing Spaces RUNNING (remedybot/remedy/lastseen.py); with the
+    commit history they decide the last known good revision (remedybot/diagnose/history.py).
 
     Raises:
         NotFoundError: the Space does not exist (or is private to someone else); nothing to diagnose.
@@ -98,7 +103,7 @@ def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes
         # A disabled Space answers every call with that 403; the refusal itself is the evidence
         # (policy_block), so it is kept the way the Hub's own info would say it.
         info = {"id": space_id, "disabled": True}
-    return Evidence(
+    evidence = Evidence(
         space_id=space_id,
         info=info,
         runtime=results.get("runtime"),
@@ -112,6 +117,19 @@ def collect_evidence(hub: Hub, space_id: str, *, log_lines: int = 400, log_bytes
         collected_at=datetime.now(UTC).isoformat(),
         missing=missing,
     )
+    _history(hub, evidence, seen)
+    return evidence
+
+
+def _history(hub: Hub, evidence: Evidence, seen: Sequence[SeenRecord]) -> None:
+    """The last known good, its files and the index's releases: evidence, never a reason to stop."""
+    if evidence.info is None or evidence.info.get("disabled"):
+        return
+    try:
+        gather_history(hub, evidence, seen)
+        gather_index(hub, evidence)
+    except Exception as exc:
+        evidence.missing["history"] = f"{type(exc).__name__}: {exc}"
 
 
 def _probe(hub: Hub, info: dict[str, Any] | None, runtime: Any, missing: dict[str, str]) -> dict[str, Any] | None:

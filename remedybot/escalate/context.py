@@ -19,7 +19,8 @@ The context (what `--format json` prints, and what a user template may use):
     used_storage, commits[]}, sdk{sdk, sdk_version, python_version, app_file, app_port,
     startup_timeout, base_image}, status_page{state, url, components, non_operational[],
     missing}, diagnosis{branch, title, confidence, confidence_label, meaning, summary,
-    next_step, evidence[], alternatives[], culprit}, logs{build, run}{available, missing,
+    next_step, evidence[], alternatives[], culprit, history[] (since it last ran: last known good, cause,
+    changed files, drifted packages; one line each)}, logs{build, run}{available, missing,
     total, shown, omitted, lines[{n, text, match}]}, user_errors{push_error, restart_error},
     plans[{fingerprint, branch, started_at, ended_at, outcome, refusals[], steps[{number, playbook,
     action, risk, at, ended_at, status, detail, calls[{call, at, result}], verify}]}],
@@ -51,6 +52,7 @@ from remedybot.hub.status import aggregate_state, status_components
 from remedybot.model.diagnosis import Diagnosis
 from remedybot.model.evidence import Evidence, front_matter
 from remedybot.remedy.attempts import attempts, cap, utc
+from remedybot.remedy.lastseen import seen_records
 
 if TYPE_CHECKING:
     from remedybot.remedy.audit import AuditLog
@@ -177,7 +179,15 @@ def _diagnosis(diag: dict[str, Any], stage: str) -> dict[str, Any]:
             "meaning": cap(diag.get("meaning")) or "", "summary": cap(diag.get("summary")) or "",
             "next_step": cap(diag.get("next_step")) or "", "evidence": evidence[:12],
             "alternatives": alternatives[:5],
-            "culprit": {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in culprit.items()}}
+            "culprit": {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in culprit.items()},
+            "history": _history_lines(diag.get("history"))}
+
+
+def _history_lines(history: Any) -> list[str]:
+    """Since it last ran: the last known good, the cause, the changed files and drifted packages (no contents)."""
+    if not isinstance(history, dict) or not isinstance(history.get("lines"), list):
+        return []
+    return [cap(str(line), LINE_CHARS) or "" for line in history["lines"][:12]]
 
 
 def _status(ev: Any, status_url: str | None) -> dict[str, Any]:
@@ -318,7 +328,7 @@ def collect_context(hub: Hub, space_id: str, *, audit: AuditLog | None = None, p
     Raises:
         NotFoundError / AuthError: the Space cannot be read at all; check the id or the token.
     """
-    evidence = collect_evidence(hub, space_id)
+    evidence = collect_evidence(hub, space_id, seen=seen_records(space_id))
     evidence.push_error = push_error or evidence.push_error
     evidence.restart_error = restart_error or evidence.restart_error
     records = audit.records(space_id=space_id) if audit is not None else []

@@ -231,6 +231,17 @@ def scan_fleet(hub: Hub, owner: str, *, concurrency: int = DEFAULT_CONCURRENCY, 
                      seconds=time.monotonic() - started, listing_seconds=listed - started)
 
 
+def running_sightings(scan: FleetScan) -> list[tuple[str, str]]:
+    """(space_id, sha) of every Space the scan saw RUNNING, for remedybot's records (remedy/lastseen.py)."""
+    out: list[tuple[str, str]] = []
+    for result in scan.results:
+        evidence = result.evidence
+        if result.diagnosis is not None and result.diagnosis.healthy and evidence is not None \
+                and evidence.stage == "RUNNING" and (evidence.info or {}).get("sha"):
+            out.append((result.space_id, str(evidence.info["sha"])))  # type: ignore[index]
+    return out
+
+
 def _diagnose_one(hub: _ScanHub, info: Any, runtime: dict[str, Any] | None, deep: bool) -> SpaceResult:
     try:
         if not deep and runtime is not None:

@@ -41,7 +41,7 @@ from remedybot.core.errors import AuthError, ExitCode, RefusedError, RemedyError
 from remedybot.core.redact import redact_data
 from remedybot.escalate.context import escalate_after_run
 from remedybot.fleet.policy import PolicyGate
-from remedybot.fleet.scan import announce_waits, progress_bar, scan_fleet
+from remedybot.fleet.scan import announce_waits, progress_bar, running_sightings, scan_fleet
 from remedybot.fleet.summary import append_summary, render_markdown
 from remedybot.hub import Hub
 from remedybot.hub import budget as budgets
@@ -52,6 +52,7 @@ from remedybot.remedy.apply import apply_plan
 from remedybot.remedy.audit import AuditLog, default_audit_path, state_home
 from remedybot.remedy.events import to_terminal
 from remedybot.remedy.gates import Decision, Verdict
+from remedybot.remedy.lastseen import record_running
 from remedybot.remedy.ledger import Ledger, default_ledger_path
 from remedybot.remedy.playbook import Outcome, PlanOptions, Playbook, RunContext
 from remedybot.remedy.workflow import plan_space
@@ -173,6 +174,7 @@ class Watcher:
         with progress_bar(not self.json_out) as (on_total, on_result), announce_waits(self.json_out, waits):
             scan = scan_fleet(self.hub, self.owner, concurrency=self.concurrency, deep=self.deep,
                               on_total=on_total, on_result=on_result)
+        record_running(running_sightings(scan), "remedybot watch")
         seen = self._load()
         now = datetime.now(UTC).isoformat()
         events, fixed = self._changes(scan, seen, now), set()

@@ -28,6 +28,7 @@ from urllib.parse import quote
 from huggingface_hub import SpaceInfo
 
 from remedybot.core.errors import NotFoundError, RemedyError
+from remedybot.hub.index import INDEX_POLICY, fetch_releases
 from remedybot.hub.logs import log_tail
 from remedybot.hub.status import fetch_status_page, status_url
 from remedybot.hub.storage import StorageCalls
@@ -191,6 +192,18 @@ class Hub(StorageCalls):
         """
         return self._call(lambda: fetch_status_page(status_url(url)), what="read the status page",
                           service="the status page")
+
+    def package_releases(self, name: str) -> dict[str, str] | None:
+        """{version: upload time} of a package on the index (REMEDYBOT_PYPI_URL), None if it has no such package.
+
+        Not a Hub call, but it runs under the same retry policy (two quick tries: see INDEX_POLICY) and
+        its errors are translated the same way, naming the package index.
+
+        Raises:
+            HubUnavailableError: the index could not be reached; report that the drift could not be checked.
+        """
+        return self._call(lambda: fetch_releases(name), what=f"read the releases of {name}",
+                          policy=INDEX_POLICY, service="the package index")
 
     def probe(self, url: str, timeout: float = 10.0) -> str:
         """GET a Space's app URL once and return the status code as text ("unreachable" on errors).

@@ -18,6 +18,7 @@ from typing import Any
 
 from remedybot.core.output import terminal_safe
 from remedybot.core.redact import redact
+from remedybot.model.history import History
 
 HIGH = 0.8
 MEDIUM = 0.5
@@ -102,6 +103,7 @@ class Diagnosis:
     summary: str = ""
     missing: dict[str, str] = field(default_factory=dict)
     would_decide: str = ""  # with low confidence: the one piece of evidence that would settle it
+    history: History | None = None  # last known good, what changed, what drifted (remedybot/diagnose/drift.py)
 
     @property
     def confidence_label(self) -> str:
@@ -128,6 +130,7 @@ class Diagnosis:
             "next_step": self.next_step,
             "missing": dict(self.missing),
             "would_decide": self.would_decide or None,
+            "history": _redact_value(self.history.to_dict()) if self.history is not None else None,
         }
 
 
@@ -136,6 +139,8 @@ def _redact_value(value: Any) -> Any:
         return redact(value)
     if isinstance(value, list):
         return [_redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
     return value
 
 
@@ -177,6 +182,9 @@ def render_text(diagnosis: Diagnosis, color: bool = False) -> str:
         lines.append("  Not collected: " + "; ".join(f"{k} ({v})" for k, v in d.missing.items()))
     if d.would_decide:
         lines.append(f"  What would decide: {terminal_safe(d.would_decide)}")
+    if d.history is not None and not d.healthy:
+        lines.append("")
+        lines += [f"  {terminal_safe(redact(line))}" for line in d.history.lines()]
     lines.append("")
     lines.append(f"  Next: {d.next_step}")
     return "\n".join(lines) + "\n"

@@ -28,7 +28,7 @@ from remedybot.core.redact import redact_data
 
 # Evidence holds two bounded log tails, a few files and the Hub's answers: a few MiB at most when collected.
 MAX_EVIDENCE_BYTES = 32 * MiB
-_DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage", "app_probe")
+_DICT_KEYS = ("info", "runtime", "status_page", "files", "fleet", "storage", "app_probe", "history", "index")
 _TEXT_KEYS = ("push_error", "restart_error", "collected_at")
 _LOG_KEYS = ("build_log", "run_log")
 
@@ -58,6 +58,11 @@ class Evidence:
     # RUNNING with an app that does not answer is the one failure the runtime itself does not show.
     app_probe: dict[str, Any] | None = None
     collected_at: str | None = None
+    # What the Space ran with when it last worked (remedybot/diagnose/history.py): `last_good` (LastGood as a
+    # dict), `files_at_last_good` and `files_at_head` ({path: text or None}). `index`: the package index's
+    # answers for the drift analysis: `checked`, `error`, `releases` ({package: {version: upload time}}).
+    history: dict[str, Any] | None = None
+    index: dict[str, Any] | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
     # -- convenience views used by the classifier -------------------------------------
@@ -126,7 +131,7 @@ class Evidence:
         """The evidence-file JSON object; absent sources are left out, so files stay small."""
         out: dict[str, Any] = {"space_id": self.space_id}
         for key in ("info", "runtime", "build_log", "run_log", "status_page", "push_error", "restart_error",
-                    "files", "fleet", "commits", "storage", "app_probe", "collected_at"):
+                    "files", "fleet", "commits", "storage", "app_probe", "collected_at", "history", "index"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

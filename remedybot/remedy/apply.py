@@ -22,6 +22,7 @@ from remedybot.remedy.audit import AuditLog
 from remedybot.remedy.events import ApplyEvent, EventKind, EventSink, discard
 from remedybot.remedy.gates import Decision, Gate, Verdict
 from remedybot.remedy.keys import plan_key
+from remedybot.remedy.lastseen import record_running
 from remedybot.remedy.ledger import Ledger
 from remedybot.remedy.locks import space_lock
 from remedybot.remedy.playbook import Outcome, Playbook, Registry, RunContext
@@ -258,6 +259,8 @@ class _Walk:
                                 data={"target": target}))
             run.audit.write("run-end", fingerprint=plan.fingerprint, space_id=plan.space_id, outcome="fixed",
                             target=target)
+            if serial_after is not None and serial_after.sha:
+                record_running([(target, serial_after.sha)], "remedybot apply")
             return ApplyResult(ExitCode.OK, "fixed", f"'{target}' is RUNNING after step {step.number} "
                                f"({step.playbook}).", space_id=target)
         run.emit(ApplyEvent(EventKind.NOT_VERIFIED, f"✗ after step {step.number}: {check.describe()}",

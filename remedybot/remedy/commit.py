@@ -46,6 +46,7 @@ class FileFixParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     files: dict[str, FileChange] = {}
+    delete: dict[str, str] = {}  # path -> sha256 of the text it must still hold when deleted (a rollback)
     title: str = ""
     propose: bool = False
 
@@ -54,7 +55,7 @@ def file_fix_risk(s: Step) -> Risk:
     """A pull request changes nothing until merged (safe); a commit rebuilds the Space (disruptive);
     advice without files changes nothing (read-only)."""
     params = FileFixParams.model_validate(s.params)
-    if not params.files:
+    if not params.files and not params.delete:
         return Risk.READ_ONLY
     return Risk.SAFE if params.propose else Risk.DISRUPTIVE
 
@@ -86,28 +87,39 @@ def current_files(ctx: PlanContext, paths: list[str]) -> dict[str, str | None]:
 
 
 def file_step(playbook: str, ctx: PlanContext, before: dict[str, str | None], after: dict[str, str], *,
-              title: str, action: str, why: str) -> Step:
+              title: str, action: str, why: str, delete: dict[str, str] | None = None) -> Step:
     """A step writing `after` over `before` (only the files that differ), with the diff to show.
 
     Args:
+        delete: files to delete, with the text they hold now (the step fails if that changed before apply).
         title: the commit (or PR) title: what is fixed, e.g. "remedybot: add opencv-python-headless to
             requirements.txt".
         action: the step's one-line description in the plan.
         why: the reason, quoted in the commit message and the PR description.
     """
     changed = {p: t for p, t in after.items() if t != before.get(p)}
-    if not changed:
+    gone = dict(sorted((delete or {}).items()))
+    if not changed and not gone:
         raise EditError("the edit changes nothing")
     propose = ctx.options.propose
     diff = "".join(unified_diff(p, before.get(p), changed[p]) for p in sorted(changed))
-    params = {"files": {p: {"before_sha256": sha256(before.get(p)), "after": changed[p]} for p in sorted(changed)},
-              "title": title, "propose": propose}
-    paths = ", ".join(sorted(changed))
+    diff += "".join(deletion_diff(p, text) for p, text in gone.items())
+    params: dict[str, Any] = {"files": {p: {"before_sha256": sha256(before.get(p)), "after": changed[p]}
+                                        for p in sorted(changed)}, "title": title, "propose": propose}
+    if gone:
+        params["delete"] = {p: sha256(text) for p, text in gone.items()}
+    paths = ", ".join([*sorted(changed), *(f"delete {p}" for p in gone)])
     call = (f"create_commit {ctx.space_id} ({paths}) with create_pr=True: open a pull request" if propose
             else f"create_commit {ctx.space_id} ({paths}) on main: '{title}'")
     return step(playbook, action=("propose (pull request): " if propose else "") + action,
                 risk="safe" if propose else "disruptive", reversible=True, why=why, calls=[call],
                 params=params, diff=diff, verify=VERIFY_PR if propose else VERIFY)
+
+
+def deletion_diff(path: str, text: str) -> str:
+    """The unified diff of deleting `path` (git's form: +++ /dev/null)."""
+    body = unified_diff(path, text, "")
+    return body.replace(f"+++ b/{path}\n", "+++ /dev/null\n", 1)
 
 
 def advice(playbook: str, action: str, why: str) -> Step:
@@ -148,18 +160,24 @@ def _read(run: RunContext, space: str, path: str, revision: str) -> str | None:
 
 def commit_or_propose(s: Step, run: RunContext) -> Outcome:
     """Write the step's files as one commit on main, or open a pull request with them (`propose`)."""
-    from huggingface_hub import CommitOperationAdd  # the operation type Hub.create_commit takes
+    from huggingface_hub import (
+        CommitOperationAdd,  # the operation type Hub.create_commit takes
+        CommitOperationDelete,
+    )
 
-    space, files = run.plan.space_id, s.params["files"]
+    space, files, gone = run.plan.space_id, s.params["files"], s.params.get("delete") or {}
     head = run.call(f"GET /api/spaces/{space}", run.hub.space_info, space).sha
-    now = {p: _read(run, space, p, head) for p in files}
-    if all(now[p] == spec["after"] for p, spec in files.items()):
+    now = {p: _read(run, space, p, head) for p in [*files, *gone]}
+    if all(now[p] == spec["after"] for p, spec in files.items()) and all(now[p] is None for p in gone):
         return Outcome("skipped", "the files already hold this fix")
     moved = [p for p, spec in files.items() if sha256(now[p]) != spec["before_sha256"]]
+    moved += [p for p, digest in gone.items() if now[p] is not None and sha256(now[p]) != digest]
     if moved:
         return Outcome("failed", f"{', '.join(moved)} changed since planning, so the planned diff no longer "
                                  f"applies; make a new plan with 'remedybot fix {space} --dry-run'")
-    ops = [CommitOperationAdd(p, spec["after"].encode("utf-8", "surrogateescape")) for p, spec in files.items()]
+    ops: list[Any] = [CommitOperationAdd(p, spec["after"].encode("utf-8", "surrogateescape"))
+                      for p, spec in files.items()]
+    ops += [CommitOperationDelete(p) for p in gone if now[p] is not None]
     title = s.params["title"]
     if s.params.get("propose"):
         found = _open_proposal(run, space, title, files)
@@ -177,8 +195,9 @@ def commit_or_propose(s: Step, run: RunContext) -> Outcome:
     info = run.call(f"create_commit {space} '{title}'", lambda: run.hub.create_commit(
         space, ops, title, repo_type="space", parent_commit=head, description=body))
     run.ledger.record(space, s.playbook, fingerprint=run.plan.fingerprint, step=s.number, sha=info.oid, parent=head)
-    return Outcome("done", f"committed {info.oid[:7]} ({', '.join(sorted(files))}); undo: revert it",
-                   data={"sha": info.oid, "parent": head, "files": sorted(files)})
+    touched = sorted([*files, *(p for p in gone if now[p] is not None)])
+    return Outcome("done", f"committed {info.oid[:7]} ({', '.join(touched)}); undo: revert it",
+                   data={"sha": info.oid, "parent": head, "files": touched})
 
 
 def _open_proposal(run: RunContext, space: str, title: str, files: dict[str, Any]) -> tuple[int, str] | None:
@@ -196,7 +215,8 @@ def _open_proposal(run: RunContext, space: str, title: str, files: dict[str, Any
 def files_in_place(s: Step, run: RunContext) -> bool:
     """The took-effect check (`done`): HEAD already holds every file as the step would write it."""
     space = run.plan.space_id
-    return all(run.hub.read_file(space, p) == spec["after"] for p, spec in s.params.get("files", {}).items())
+    return all(run.hub.read_file(space, p) == spec["after"] for p, spec in s.params.get("files", {}).items()) \
+        and all(run.hub.read_file(space, p) is None for p in s.params.get("delete") or {})
 
 
 def apply_step(s: Step, run: RunContext) -> Outcome:

@@ -16,6 +16,7 @@ from remedybot.model.enums import Branch
 from remedybot.model.evidence import Evidence
 from remedybot.model.plan import Plan
 from remedybot.remedy.keys import plan_key
+from remedybot.remedy.lastseen import seen_records
 from remedybot.remedy.planner import build_plan, playbooks_for
 from remedybot.remedy.playbook import GatherContext, PlanOptions, Registry
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 def diagnose_space(hub: Hub, space_id: str) -> tuple[Evidence, Diagnosis]:
     """Collect the evidence and classify it: (evidence, diagnosis)."""
-    evidence = collect_evidence(hub, space_id)
+    evidence = collect_evidence(hub, space_id, seen=seen_records(space_id))
     return evidence, classify(evidence)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from remedybot.sandbox import buildlog as bl
-from remedybot.sandbox import launch
+from remedybot.sandbox import launch, pkgindex
 from remedybot.sandbox.buildlog import LogLine, LogWriter
 from remedybot.sandbox.hardware import Flavor
 from remedybot.sandbox.launch import Listener
@@ -152,6 +152,7 @@ class _Build:
         self.build = LogWriter()
         self.runlog = LogWriter()
         self.py = self.sf.python_version
+        self.versions: dict[str, str] = {}  # distribution -> version installed from the package index
 
     def result(self, phases: list[Phase], error: str | None = None, scheduled: bool = False) -> BuildResult:
         return BuildResult(phases, error, self.build.lines, self.runlog.lines,
@@ -299,7 +300,12 @@ class _Build:
         present = {canonicalize_name(table["import_packages"].get(module, [module])[0])
                    for module in table["preinstalled"].get(self.sf.sdk, [])}
         requested = [(r.text, r.name or r.text, r.lineno) for r in reqs]
-        bl.pip_install(self.build, requested, source, present, self.py)
+        for line in reqs:  # what the package index offered on the build's date (pkgindex.py)
+            if line.req is not None and line.name is not None and line.name not in present:
+                version = pkgindex.resolve(line.name, str(line.req.specifier), self.started)
+                if version is not None:
+                    self.versions[line.name] = version
+        bl.pip_install(self.build, requested, source, present, self.py, self.versions)
         return True
 
     def finish_image(self) -> BuildResult | None:
@@ -330,7 +336,7 @@ class _Build:
             run.emit("", "Failed to retrieve error logs: SSE is not enabled")
             return self.failed_start(build_seconds, 20.0, "Exit code: ?. Reason:")
         run.emit(bl.startup_header(self.started + run.t), "", dt=1.5)
-        crash = crash_report(self.sf, self.ctx.env_keys, self.py)
+        crash = crash_report(self.sf, self.ctx.env_keys, self.py, self.versions)
         if crash is not None:
             lines, code = crash
             run.emit(*lines)

@@ -106,12 +106,16 @@ def _wheel_file(name: str, version: str, size: float, py: str) -> str:
 
 
 def pip_install(log: LogWriter, requested: list[tuple[str, str, int | None]], source: str | None,
-                present: set[str], py: str) -> None:
-    """pip's output for installing `requested` (display text, canonical name, requirements line)."""
+                present: set[str], py: str, resolved: dict[str, str] | None = None) -> None:
+    """pip's output for installing `requested` (display text, canonical name, requirements line).
+
+    `resolved` holds the versions the package index gave at the build's date (pkgindex.py).
+    """
     new: list[tuple[str, str, float]] = []
     for text, name, lineno in requested:
         origin = f" (from -r {source} (line {lineno}))" if source and lineno else ""
         version, size = wheel(name)
+        version = (resolved or {}).get(name, version)
         if "==" in text:  # a pin decides the version pip downloads
             version = text.split("==", 1)[1].split(";")[0].split(",")[0].strip() or version
         if name in present:

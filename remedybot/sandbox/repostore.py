@@ -309,7 +309,7 @@ class GitRepo:
     # -- writing -----------------------------------------------------------
     def commit(self, branch: str, *, message: str, author: str, adds: dict[str, bytes],
                deletes: list[str], parent: str | None = None, expected_head: str | None = None,
-               allow_empty: bool = False) -> str:
+               allow_empty: bool = False, date: float | None = None) -> str:
         """Create a commit on `branch` and move the branch to it (compare-and-swap).
 
         `parent` defaults to the branch head. `expected_head` guards against a
@@ -349,6 +349,8 @@ class GitRepo:
             name, email = author, f"{author}@users.noreply.sandbox.local"
             cenv = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
                     "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+            if date is not None:  # a scenario's history, pushed long ago
+                cenv["GIT_AUTHOR_DATE"] = cenv["GIT_COMMITTER_DATE"] = f"@{int(date)} +0000"
             args = ["commit-tree", tree, "-F", "-"]
             if base:
                 args[2:2] = ["-p", base]

@@ -34,6 +34,7 @@ from remedybot.sandbox import (
     routes_buckets,
     routes_discussions,
     routes_files,
+    routes_index,
     routes_oauth,
     routes_repos,
     routes_spaces,
@@ -53,7 +54,7 @@ POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's 
 
 OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
 ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
-                 routes_webhooks, routes_oauth]
+                 routes_webhooks, routes_oauth, routes_index]
 
 
 def _git_routes() -> list[Any]:
@@ -345,6 +346,7 @@ class Sandbox:
             "HF_ENDPOINT": self.endpoint,
             "HF_TOKEN": self.token,
             "REMEDYBOT_STATUS_URL": self.status_url,
+            "REMEDYBOT_PYPI_URL": self.endpoint,  # the package index stand-in (routes_index.py)
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_XET": "1",
         }

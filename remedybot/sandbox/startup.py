@@ -14,9 +14,12 @@ the real chain of frames.
 from __future__ import annotations
 
 import configparser
+import re
+
+from packaging.utils import canonicalize_name
 
 from remedybot.sandbox import buildlog as bl
-from remedybot.sandbox import pysource
+from remedybot.sandbox import pkgindex, pysource
 from remedybot.sandbox.launch import command as start_command
 from remedybot.sandbox.launch import entry_module, listener, parse_supervisord, supervisord_conf
 from remedybot.sandbox.requirements import importable_names, installed_distributions, is_importable
@@ -26,10 +29,16 @@ SUPERVISORD = "/usr/bin/supervisord"
 SUPERVISORD_CONF = "/etc/supervisor/conf.d/supervisord.conf"
 
 Frames = list[tuple[str, int, str]]
+_FROM_IMPORT = re.compile(r"^from\s+[\w.]+\s+import\s+(?P<names>.+)$")
 
 
-def crash_report(sf: SpaceFiles, env_keys: frozenset[str], py: str) -> tuple[list[str], int] | None:
-    """(run log lines, exit code) when the main process dies at start, else None."""
+def crash_report(sf: SpaceFiles, env_keys: frozenset[str], py: str,
+                 versions: dict[str, str] | None = None) -> tuple[list[str], int] | None:
+    """(run log lines, exit code) when the main process dies at start, else None.
+
+    `versions`: the distributions installed from the package index, by version (a name a release
+    removed fails `from package import name`).
+    """
     conf = supervisord_conf(sf)
     if conf is not None:
         command = start_command(sf)
@@ -41,7 +50,7 @@ def crash_report(sf: SpaceFiles, env_keys: frozenset[str], py: str) -> tuple[lis
     entry = entry_module(sf)
     if entry is None:
         return None
-    finder = _CrashFinder(sf, env_keys)
+    finder = _CrashFinder(sf, env_keys, versions or {}, py)
     found = finder.visit(entry)
     if found is None:
         return None
@@ -69,9 +78,11 @@ def supervisord_error(text: str, where: str) -> str | None:
 class _CrashFinder:
     """Walks the app's imports in execution order and reports the first failure."""
 
-    def __init__(self, sf: SpaceFiles, env_keys: frozenset[str]) -> None:
+    def __init__(self, sf: SpaceFiles, env_keys: frozenset[str], versions: dict[str, str], py: str) -> None:
         self.sf = sf
         self.env_keys = env_keys
+        self.versions = versions
+        self.py = py
         self.local = sf.local_modules()
         self.names = importable_names(sf.sdk, installed_distributions(sf))
         self.visited: set[str] = set()
@@ -118,4 +129,23 @@ class _CrashFinder:
                         return [frame, *found[0]], found[1], found[2]
             elif not is_importable(event.module, self.names, self.local):
                 return [frame], f"ModuleNotFoundError: No module named '{event.module}'", None
+            else:
+                gone = self._removed_name(event)
+                if gone is not None:
+                    return [frame], gone, None
+        return None
+
+    def _removed_name(self, ref: pysource.ImportRef) -> str | None:
+        """The ImportError of `from package import name` when the installed release removed `name`."""
+        match = _FROM_IMPORT.match(ref.text.strip())
+        if match is None:
+            return None
+        dist = canonicalize_name(ref.module)
+        version = self.versions.get(dist)
+        if version is None:
+            return None
+        for name in (n.strip().split(" as ")[0].strip("() ") for n in match["names"].split(",")):
+            if name and pkgindex.removed(dist, version, name):
+                return (f"ImportError: cannot import name '{name}' from '{ref.module}' "
+                        f"(/usr/local/lib/python{self.py}/site-packages/{ref.module}/__init__.py)")
         return None

@@ -518,7 +518,7 @@ class HubState:
                     self.add_lfs_object(repo, oid, len(data), path)
                     lfs_adds[path] = (oid, len(data))
                 self.git(repo).commit("main", message=spec.message, author=owner, adds=dict(spec.files),
-                                      deletes=list(spec.delete))
+                                      deletes=list(spec.delete), date=spec.epoch(self.clock.now()))
                 if lfs_adds:
                     self.git(repo).commit(
                         "main", message=spec.message + " (large files)", author=owner,
@@ -572,8 +572,8 @@ class HubState:
             repo = _repo_from_json(raw)
             self.repos[repo.key] = repo
             if repo.space is not None:
-                started = repo.space.build_started
-                self.start_build(repo, repo.space.build_trigger)
+                started = repo.space.build_started  # the same build, with the log and resolution of its start
+                self.start_build(repo, repo.space.build_trigger, backdate=max(0.0, self.clock.now() - started))
                 repo.space.build_started = started
         return True
 

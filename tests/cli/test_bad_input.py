@@ -140,6 +140,16 @@ def test_a_bad_number_in_the_environment_is_a_usage_error_and_nothing_runs(
     assert sandbox.state.snapshot() == before
 
 
+@pytest.mark.parametrize("value", ["ftp://index.example", "pypi.org", "https://", "http://a b"])
+def test_a_bad_package_index_url_is_a_usage_error_and_nothing_runs(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    before = sandbox.state.snapshot()
+    monkeypatch.setenv("REMEDYBOT_PYPI_URL", value)
+    line = error_line(run("diagnose", "demo/upstream-drift"))
+    assert line == f"Error: REMEDYBOT_PYPI_URL must be an http:// or https:// URL, not {value!r}. Fix or unset it."
+    assert sandbox.state.snapshot() == before
+
+
 def test_remedybot_home_that_is_a_file_is_a_usage_error(sandbox: Sandbox, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home-file"

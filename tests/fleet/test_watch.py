@@ -258,9 +258,9 @@ def test_new_problems_and_recoveries_are_notified_once(sandbox: Sandbox, webhook
     sent = events(webhook)
     assert {e["event"] for e in sent} == {"problem"}
     assert sorted(e["space_id"] for e in sent) == sorted(
-        f"demo/{n}" for n in ("apt-package", "capacity", "config-error", "dependency", "platform-incident",
-                              "policy-block", "port-mismatch", "repo-too-large", "resource-limit", "startup-crash",
-                              "unhealthy-startup", "unknown", "wedged-space"))
+        f"demo/{n}" for n in ("apt-package", "bad-push", "capacity", "config-error", "dependency",
+                              "platform-incident", "policy-block", "port-mismatch", "repo-too-large", "resource-limit",
+                              "startup-crash", "unhealthy-startup", "unknown", "upstream-drift", "wedged-space"))
     for headers, body in webhook.received:
         assert headers["Content-Type"] == "application/json" and "Authorization" not in headers
         assert sandbox.token not in body and "hf_" not in json.loads(body)["text"]

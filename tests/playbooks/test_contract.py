@@ -104,6 +104,6 @@ def test_two_playbooks_with_one_id_stop_start_up() -> None:
 
 
 def test_every_shipped_playbook_is_registered_for_real_branches() -> None:
-    assert len(REGISTRY) == len(PLAYBOOKS) == 15
+    assert len(REGISTRY) == len(PLAYBOOKS) == 17
     for playbook in REGISTRY.values():
         assert playbook.branches <= set(Branch) - {Branch.HEALTHY}, playbook.id

@@ -21,7 +21,9 @@ from remedybot.sandbox.hardware import flavor_json, load_flavors
 from remedybot.sandbox.scenario import Scenario, load_scenarios
 
 FLAVORS = load_flavors()
-SCENARIOS: dict[str, Scenario] = {s.branch: s for s in load_scenarios()}
+# One scenario per branch (the story scenarios, demo/upstream-drift and demo/bad-push, share a branch).
+SCENARIOS: dict[str, Scenario] = {s.branch: s for s in load_scenarios()
+                                  if s.space == "demo/" + s.branch.replace("_", "-")}
 SHA = "3f9c1e27b4d05a6f8e1c2b3a4d5e6f708192a3b4"
 FOREVER = 10**7
 

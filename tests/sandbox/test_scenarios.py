@@ -17,7 +17,10 @@ from remedybot.sandbox.scenario import (
 )
 from remedybot.sandbox.spacefiles import SpaceFiles
 
-SCENARIOS = {s.branch: s for s in load_scenarios()}
+# One scenario per branch, named after it; the others tell a story across branches ("it worked yesterday":
+# demo/upstream-drift, demo/bad-push) and are checked below on their own.
+SCENARIOS = {s.branch: s for s in load_scenarios() if s.space == "demo/" + s.branch.replace("_", "-")}
+STORIES = {s.space: s for s in load_scenarios() if s.space != "demo/" + s.branch.replace("_", "-")}
 PACKAGED = Path(__file__).resolve().parents[2] / "remedybot" / "sandbox" / "scenarios"
 
 MINIMAL = """\
@@ -38,6 +41,21 @@ def test_one_scenario_per_branch_under_demo() -> None:
         assert scenario.space == "demo/" + branch.replace("_", "-")
         assert len(scenario.commits) >= 2, f"{branch}: a Space has some history"
         assert scenario.commits[0].message == "initial commit"
+
+
+def test_the_story_scenarios_are_dated_histories() -> None:
+    assert set(STORIES) == {"demo/upstream-drift", "demo/bad-push"}
+    for scenario in STORIES.values():
+        assert scenario.branch in BRANCHES and len(scenario.commits) >= 2
+        assert all(c.date for c in scenario.commits), f"{scenario.space}: when each commit was pushed matters"
+        files = SpaceFiles(scenario.head_files())
+        assert files.config_error() is None and files.meta["sdk"] == scenario.sdk
+
+
+def test_a_commit_date_that_is_neither_a_time_nor_days_ago_is_refused() -> None:
+    text = MINIMAL.replace('- message: "initial commit"', '- message: "initial commit"\n    date: "yesterday"')
+    with pytest.raises(ScenarioError, match=r"commits\.0\.date"):
+        parse_scenario(text, "x.yaml")
 
 
 @pytest.mark.parametrize("branch", sorted(BRANCHES))
