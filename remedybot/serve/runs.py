@@ -21,19 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from remedybot.api import approve as approve_plan
 from remedybot.core.errors import ExitCode, RemedyError, UsageError, refusal
 from remedybot.core.redact import redact_data
 from remedybot.escalate.context import escalate_after_run
 from remedybot.model.enums import Risk
-from remedybot.model.plan import Approval, Plan
+from remedybot.model.plan import Plan
 from remedybot.playbooks import REGISTRY
 from remedybot.remedy.apply import apply_plan
 from remedybot.remedy.audit import AuditLog, state_home
 from remedybot.remedy.events import ApplyEvent
 from remedybot.remedy.gates import approved_gate
-from remedybot.remedy.keys import plan_key
 from remedybot.remedy.ledger import Ledger, default_ledger_path
-from remedybot.remedy.locks import plan_file_lock
 from remedybot.remedy.playbook import PlanOptions
 from remedybot.remedy.workflow import plan_space
 
@@ -70,7 +69,9 @@ def what_is_lost(plan: Plan) -> dict[int, str]:
 
 
 def approve(space_id: str, steps: list[int], by: str, *, confirmed: str = "") -> Plan:
-    """Record `by`'s approval of `steps` of the Space's current plan.
+    """Record `by`'s approval of `steps` of the Space's current plan, through the one approval of the Python API
+    (`remedybot.api.approve`, the same lock and checks as `remedybot approve`), after the console's own check:
+    a destructive step needs `confirmed` to name the Space.
 
     Raises:
         UsageError: no plan, no step chosen, or a step the plan does not have; choose again.
@@ -78,29 +79,17 @@ def approve(space_id: str, steps: list[int], by: str, *, confirmed: str = "") ->
             without `confirmed` naming the Space; make a new plan, or type the Space's id.
     """
     path = plan_file(space_id)
-    with plan_file_lock(path):
-        if not path.is_file():
-            raise UsageError(f"Space '{space_id}' has no plan yet. Make one first.")
-        plan = Plan.load(path)
-        if not plan.is_sealed_with(plan_key()):
-            raise refusal(f"approve the plan for '{space_id}'", "the plan file was modified after it was made "
-                          "(tampered)", "Make a new plan")
-        numbers = {s.number for s in plan.steps}
-        if not steps:
-            raise UsageError("Choose at least one step to approve.")
-        unknown = [n for n in steps if n not in numbers]
-        if unknown:
-            raise UsageError(f"Plan {plan.fingerprint[:12]} has no step {unknown[0]} (it has steps 1-{len(numbers)}).")
-        lost = what_is_lost(plan)
-        destructive = [n for n in steps if n in lost]
-        if destructive and confirmed.strip() != space_id:
-            raise refusal(f"approve step {destructive[0]} of the plan for '{space_id}'",
-                          f"it is destructive ({lost[destructive[0]]})",
-                          f"Type '{space_id}' to confirm that this is lost")
-        plan.approvals.append(Approval(by=by, at=datetime.now(UTC).isoformat(), steps=sorted(set(steps)),
-                                       fingerprint=plan.fingerprint))
-        plan.save(path)
-    return plan
+    if not path.is_file():
+        raise UsageError(f"Space '{space_id}' has no plan yet. Make one first.")
+    if not steps:
+        raise UsageError("Choose at least one step to approve.")
+    lost = what_is_lost(Plan.load(path))  # the steps are sealed in the plan: reading them before the lock is safe
+    destructive = [n for n in steps if n in lost]
+    if destructive and confirmed.strip() != space_id:
+        raise refusal(f"approve step {destructive[0]} of the plan for '{space_id}'",
+                      f"it is destructive ({lost[destructive[0]]})",
+                      f"Type '{space_id}' to confirm that this is lost")
+    return approve_plan(path, steps=steps, by=by)
 
 
 class Runs:
