@@ -112,7 +112,9 @@ def run_pytest(suite: Path, sandbox, classes: list[dict[str, str]], skips: dict[
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update({"HF_ENDPOINT": sandbox.endpoint, "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_XET": "1",
                 "REMEDYBOT_CONFORMANCE_ENDPOINT": sandbox.endpoint, "REMEDYBOT_CONFORMANCE_SKIPS": str(skips_file),
-                "HF_HUB_DISABLE_PROGRESS_BARS": "1", "NO_COLOR": "1"})
+                "HF_HUB_DISABLE_PROGRESS_BARS": "1", "NO_COLOR": "1",
+                "REMEDYBOT_CONFORMANCE_RUN_XET": ",".join(f"tests/{c['test'].split('::')[0]}" for c in classes
+                                                          if c.get("xet") == "lfs")})
     args = [sys.executable, "-m", "pytest", "-q", "-rN", "--no-header", "-p", "no:remedybot_sandbox",
             f"--junitxml={report}", "-o", "junit_family=xunit2", *[f"tests/{c['test']}" for c in classes], *extra]
     subprocess.run(args, cwd=suite, env=env, check=False)
