@@ -49,6 +49,9 @@ def _space_and_ticket(client: httpx.Client) -> None:
     assert "<mark>" in page and "Evidence" in page
     assert "dependency" in page
     assert client.get("/spaces/demo/nothing-here").status_code == 404
+    pushed = client.get("/spaces/demo/bad-push").text  # issue 16's analysis, on the Space page too
+    assert "Since it last ran" in pushed and "changed since: requirements.txt (changed) (named in the log)" in pushed
+    assert "Since it last ran" not in client.get("/spaces/demo/healthy").text
     answer = client.get("/spaces/demo/policy-block/ticket", params={"format": "email", "download": "true"})
     assert answer.status_code == 200
     assert 'filename="demo--policy-block-ticket.txt"' in answer.headers["content-disposition"]
