@@ -88,7 +88,8 @@ def runner(tmp_path: Path, event: str, extra: dict[str, str] | None = None) -> R
 
 
 def sample(name: str, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(ROOT / "tests" / "data" / "spaces" / name, tmp_path / name))
+    return Path(shutil.copytree(ROOT / "tests" / "data" / "spaces" / name, tmp_path / name,
+                               ignore=shutil.ignore_patterns("__pycache__")))  # only what git would hold
 
 
 def test_lint_on_a_pull_request_annotates_and_fails(tmp_path: Path) -> None:

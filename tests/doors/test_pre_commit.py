@@ -23,7 +23,7 @@ BIN = Path(sys.executable).parent
 
 def space_repo(sample: str, tmp_path: Path) -> Path:
     repo = tmp_path / sample
-    shutil.copytree(SPACES / sample, repo)
+    shutil.copytree(SPACES / sample, repo, ignore=shutil.ignore_patterns("__pycache__"))  # as git would
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
     subprocess.run([*git, "add", "."], cwd=repo, check=True)
