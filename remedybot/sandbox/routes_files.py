@@ -8,6 +8,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -385,11 +386,21 @@ def branch(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Response:
             raise HubStateError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
         git.set_ref(ref, None)
         return json_response({})
+    _check_ref_name("branch", branch)
     if git.resolve(ref):
         raise HubStateError(409, f"Reference {ref} already exists")
     start = ctx.json().get("startingPoint") or "main"
     git.set_ref(ref, _resolve_rev(ctx, repo, start))
     return json_response({})
+
+
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.lock$|^\.|/\.|\.$|^@$")
+
+
+def _check_ref_name(kind: str, name: str) -> None:
+    """git's rules for a ref name (git-check-ref-format): a name git would refuse is the client's 400, not a 500."""
+    if _BAD_REF.search(name):
+        raise HubStateError(400, f"Invalid {kind} name: '{name}'")
 
 
 def tag(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
@@ -403,6 +414,7 @@ def tag(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
     tag_name = ctx.json().get("tag")
     if not tag_name:
         raise HubStateError(400, "Missing tag name")
+    _check_ref_name("tag", tag_name)
     if git.resolve(f"refs/tags/{tag_name}"):
         raise HubStateError(409, f"Tag {tag_name} already exists")
     git.set_ref(f"refs/tags/{tag_name}", _resolve_rev(ctx, repo, rev))

@@ -182,3 +182,14 @@ def test_super_squash_of_a_pull_request_ref(api: HfApi, repo: str) -> None:
                         revision=pr.git_reference)
     api.super_squash_history(repo, branch=pr.git_reference)
     assert len(api.list_repo_commits(repo, revision=pr.git_reference)) == 1
+
+
+@pytest.mark.parametrize("bad", ["invalid tag", "a..b", "ends.lock", "x~1", "-/.hidden"])
+def test_a_ref_name_git_refuses_is_a_400_not_a_crash(api: HfApi, repo: str, bad: str) -> None:
+    """A tag or branch name git would refuse gets the client's 400 (the sandbox raised a GitError, a 500, before)."""
+    for create in (lambda: api.create_tag(repo, tag=bad), lambda: api.create_branch(repo, branch=bad)):
+        with pytest.raises(HfHubHTTPError) as err:
+            create()
+        assert err.value.response.status_code == 400
+    api.create_tag(repo, tag="v1.0")  # and a good name still works
+    assert "v1.0" in {t.name for t in api.list_repo_refs(repo).tags}
