@@ -386,11 +386,11 @@ def branch(ctx: Ctx, plural: str, ns: str, name: str, branch: str) -> Response:
             raise HubStateError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
         git.set_ref(ref, None)
         return json_response({})
+    target = _resolve_rev(ctx, repo, ctx.json().get("startingPoint") or "main")
     _check_ref_name("branch", branch)
     if git.resolve(ref):
         raise HubStateError(409, f"Reference {ref} already exists")
-    start = ctx.json().get("startingPoint") or "main"
-    git.set_ref(ref, _resolve_rev(ctx, repo, start))
+    git.set_ref(ref, target)
     return json_response({})
 
 
@@ -414,10 +414,11 @@ def tag(ctx: Ctx, plural: str, ns: str, name: str, rev: str) -> Response:
     tag_name = ctx.json().get("tag")
     if not tag_name:
         raise HubStateError(400, "Missing tag name")
+    target = _resolve_rev(ctx, repo, rev)  # the Hub answers a missing revision (404) before a bad name
     _check_ref_name("tag", tag_name)
     if git.resolve(f"refs/tags/{tag_name}"):
         raise HubStateError(409, f"Tag {tag_name} already exists")
-    git.set_ref(f"refs/tags/{tag_name}", _resolve_rev(ctx, repo, rev))
+    git.set_ref(f"refs/tags/{tag_name}", target)
     return json_response({})
 
 
