@@ -30,17 +30,20 @@ def point_at(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("REMEDYBOT_HOME", str(tmp_path / "remedybot-home"))
 
 
-def _link_or_copy(src: str, dst: str) -> object:
-    """Git never rewrites an object file in place (it writes a new one and renames), so copies can share them."""
-    if f"{os.sep}objects{os.sep}" in src:
-        try:
-            os.link(src, dst)
-            return dst
-        except OSError:
-            pass
-    return shutil.copy2(src, dst)
-
-
 def copy_state(template: Path, state_dir: Path) -> None:
-    """A private copy of a saved sandbox state; git objects are hard links to the template's."""
-    shutil.copytree(template, state_dir, copy_function=_link_or_copy)
+    """A private copy of a saved sandbox state. Content-addressed files are hard links to the template's: git
+    never rewrites an object file in place (it writes a new one and renames), nor does the sandbox an LFS object
+    (`LfsStore` writes a temporary file and renames it), so copies can share them. Copying the LFS objects cost
+    every test 14 MB of writes."""
+    shared = (f"{os.sep}objects{os.sep}", f"{template}{os.sep}lfs{os.sep}")
+
+    def link_or_copy(src: str, dst: str) -> object:
+        if any(part in src for part in shared):
+            try:
+                os.link(src, dst)
+                return dst
+            except OSError:
+                pass
+        return shutil.copy2(src, dst)
+
+    shutil.copytree(template, state_dir, copy_function=link_or_copy)

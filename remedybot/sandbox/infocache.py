@@ -35,21 +35,7 @@ def _recall(table: OrderedDict[Any, Any], key: Any) -> Any:
 
 
 def main_sha(git: GitRepo) -> str | None:
-    """The commit `main` points at, from the ref files (git itself when they are unusual)."""
-    try:
-        text = (git.path / "refs" / "heads" / "main").read_text().strip()
-        if len(text) == 40:
-            return text
-    except FileNotFoundError:
-        try:
-            for line in (git.path / "packed-refs").read_text().splitlines():
-                sha, _, ref = line.partition(" ")
-                if ref.strip() == "refs/heads/main" and len(sha) == 40:
-                    return sha
-        except FileNotFoundError:
-            return None
-    except OSError:
-        pass
+    """The commit `main` points at (read from the ref files, see `GitRepo.head`)."""
     return git.head("main")
 
 

@@ -18,6 +18,7 @@ import re
 import subprocess
 import tempfile
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,18 @@ def git_blob_sha(data: bytes) -> str:
 
 
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_HEX = re.compile(r"[0-9a-f]+")
+SMALL_BLOB = 4096  # bytes; blobs up to this size are remembered by id
+SMALL_COMMIT = 1024 * 1024  # bytes of files in a commit, up to which `read_file` reads the whole commit once
+_SMALL_BLOBS: dict[str, bytes] = {}
+_PLAIN_REF = re.compile(r"^refs/(?:heads|pr)/[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+
+
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
 _BY_COMMIT: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (what, commit sha) -> answer; bounded LRU
 _BY_COMMIT_MAX = 1024
 _BY_COMMIT_LOCK = threading.Lock()
@@ -188,12 +201,57 @@ class GitRepo:
 
     # -- reading -----------------------------------------------------------
     def resolve(self, rev: str) -> str | None:
+        """The commit `rev` names, or None. A full sha stored as a loose commit is answered from its file
+        (the first bytes of a loose object say its type): downloads name their commit that way every time."""
+        if _FULL_SHA.match(rev):
+            kind = self._loose_type(rev)
+            if kind == "commit":
+                return rev
+            if kind in ("blob", "tree"):
+                return None
+        return self._resolve_with_git(rev)
+
+    def _loose_type(self, oid: str) -> str | None:
+        try:
+            with open(self.path / "objects" / oid[:2] / oid[2:], "rb") as fh:
+                header = zlib.decompressobj().decompress(fh.read(64), 32)
+        except (OSError, zlib.error):
+            return None
+        return header.split(b" ", 1)[0].decode("ascii", "replace")
+
+    def _resolve_with_git(self, rev: str) -> str | None:
         out = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         sha = out.decode().strip()
         return sha or None
 
     def head(self, branch: str = "main") -> str | None:
-        return self.resolve(ref_name(branch))
+        """The commit a branch (or a full ref such as refs/pr/1) points at; None when it does not exist.
+
+        Read from the ref files, as git stores them (a loose file, else a line of packed-refs), without a git
+        process: every request and every Space a sandbox restores reads heads, and a process each cost a
+        test's sandbox 32 of them before it answered anything. An unusual name or file is left to git.
+        """
+        ref = ref_name(branch)
+        if not _PLAIN_REF.match(ref) or ".." in ref or "/." in ref or ref.endswith((".lock", "/", ".")):
+            return self.resolve(ref)
+        try:
+            text = (self.path / ref).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return self._packed_ref(ref)
+        except OSError:
+            return self.resolve(ref)
+        return text if _FULL_SHA.match(text) else self.resolve(ref)
+
+    def _packed_ref(self, ref: str) -> str | None:
+        try:
+            lines = (self.path / "packed-refs").read_text().splitlines()
+        except FileNotFoundError:
+            return None
+        for line in lines:
+            sha, _, name = line.partition(" ")
+            if name == ref and _FULL_SHA.match(sha):
+                return sha
+        return None
 
     def branches(self) -> dict[str, str]:
         return self._refs("refs/heads/")
@@ -202,6 +260,32 @@ class GitRepo:
         return self._refs("refs/tags/")
 
     def _refs(self, prefix: str) -> dict[str, str]:
+        """Refs under `prefix` (name without it -> the object it names), in git's order, read from the ref files
+        as `git for-each-ref` would list them (loose files over packed-refs); anything unusual is left to git."""
+        found: dict[str, str] = {}
+        try:
+            packed = (self.path / "packed-refs").read_text().splitlines()
+        except FileNotFoundError:
+            packed = []
+        for line in packed:
+            sha, _, name = line.partition(" ")
+            if name.startswith(prefix) and _FULL_SHA.match(sha):
+                found[name] = sha
+        for folder, _subfolders, files in os.walk(self.path / prefix):
+            for file in files:
+                path = Path(folder, file)
+                try:
+                    text = "" if file.endswith(".lock") else path.read_text().strip()
+                except FileNotFoundError:  # deleted since the listing
+                    continue
+                if not text:
+                    continue
+                if not _FULL_SHA.match(text):
+                    return self._refs_from_git(prefix)
+                found[path.relative_to(self.path).as_posix()] = text
+        return {name[len(prefix):]: sha for name, sha in sorted(found.items())}
+
+    def _refs_from_git(self, prefix: str) -> dict[str, str]:
         out = self.git("for-each-ref", "--format=%(refname) %(objectname)", prefix).decode()
         refs = {}
         for line in out.splitlines():
@@ -226,9 +310,25 @@ class GitRepo:
         return entries
 
     def read_blob(self, oid: str) -> bytes:
-        return self.git("cat-file", "blob", oid)
+        """A blob's bytes. Small blobs (LFS pointers, READMEs: what listings read again and again) are
+        remembered by their id, which their content fixes."""
+        with _BY_COMMIT_LOCK:
+            known = _SMALL_BLOBS.get(oid)
+        if known is not None:
+            return known
+        data = self.git("cat-file", "blob", oid)
+        if len(data) <= SMALL_BLOB and _FULL_SHA.match(oid):
+            with _BY_COMMIT_LOCK:
+                if len(_SMALL_BLOBS) >= 8192:
+                    _SMALL_BLOBS.clear()
+                _SMALL_BLOBS[oid] = data
+        return data
 
     def read_file(self, rev: str, path: str) -> bytes | None:
+        """The bytes of `path` at `rev`, None when there is no such file. At a commit whose files are small in
+        all, they come from `files_at` (one git process a commit, remembered), not a process a file."""
+        if _FULL_SHA.match(rev) and sum(e.size for e in self.tree(rev)) <= SMALL_COMMIT:
+            return self.files_at(rev).get(path)
         try:
             return self.git("cat-file", "blob", f"{rev}:{path}")
         except GitError:
@@ -256,6 +356,10 @@ class GitRepo:
         return files
 
     def log(self, rev: str, limit: int | None = None) -> list[CommitRecord]:
+        """The history of `rev`, newest first; remembered by commit, since a commit fixes its whole history."""
+        return list(_per_commit(f"log-{limit}", rev, lambda: self._log(rev, limit)))
+
+    def _log(self, rev: str, limit: int | None) -> list[CommitRecord]:
         fmt = "%H%x1f%P%x1f%an%x1f%aI%x1f%B%x1e"
         args = ["log", f"--format={fmt}", rev]
         if limit:
@@ -301,10 +405,21 @@ class GitRepo:
         return found
 
     def git_size(self) -> int:
-        """Bytes the git object store takes (loose + packed)."""
-        out = self.git("count-objects", "-v").decode()
-        stats = dict(line.split(": ") for line in out.splitlines() if ": " in line)
-        return (int(stats.get("size", 0)) + int(stats.get("size-pack", 0))) * 1024
+        """Bytes the git object store takes, counted as `git count-objects -v` counts them (its `size` plus
+        `size-pack`, each in whole KiB): loose objects by the disk blocks they use, packs by their .pack and
+        .idx files. Counted here rather than in a git process: a restored sandbox asks it of every Space."""
+        objects = self.path / "objects"
+        loose = 0
+        for fan in _scan(objects):
+            if len(fan.name) == 2 and _HEX.fullmatch(fan.name) and fan.is_dir():
+                loose += sum(entry.stat().st_blocks * 512 for entry in _scan(Path(fan.path))
+                             if len(entry.name) == 38 and _HEX.fullmatch(entry.name))
+        packed = 0
+        for entry in _scan(objects / "pack"):
+            index = objects / "pack" / (entry.name[:-len(".pack")] + ".idx")
+            if entry.name.endswith(".pack") and index.exists():
+                packed += entry.stat().st_size + index.stat().st_size
+        return (loose // 1024 + packed // 1024) * 1024
 
     # -- writing -----------------------------------------------------------
     def commit(self, branch: str, *, message: str, author: str, adds: dict[str, bytes],

@@ -45,8 +45,9 @@ def _raw_rest(ctx: Ctx, marker: str) -> list[str]:
 
 
 def _resolve_rev(ctx: Ctx, repo: Repo, rev: str) -> str:
-    sha = ctx.state.git(repo).resolve(rev if rev.startswith("refs/") or len(rev) == 40 else
-                                      f"refs/heads/{rev}") or ctx.state.git(repo).resolve(rev)
+    git = ctx.state.git(repo)
+    named = rev.startswith("refs/") or len(rev) == 40
+    sha = git.resolve(rev) if named else git.head(rev) or git.resolve(rev)  # a branch, else a tag or short sha
     if sha is None:
         raise HubStateError(404, f"Invalid rev id: {rev}", "RevisionNotFound")
     return sha

@@ -472,13 +472,13 @@ class HubState:
             out = {}
             for (rtype, rid), repo in sorted(self.repos.items()):
                 git = self.git(repo)
+                main = git.head("main")
                 entry: dict[str, Any] = {
-                    "sha": git.head("main"),
+                    "sha": main,
                     "refs": {**{f"heads/{k}": v for k, v in git.branches().items()},
                              **{f"tags/{k}": v for k, v in git.tags().items()}},
-                    "files": sorted((e.path, e.oid) for e in git.tree(git.head("main") or "HEAD"))
-                    if git.head("main") else [],
-                    "commits": len(git.log("main")) if git.head("main") else 0,
+                    "files": sorted((e.path, e.oid) for e in git.tree(main)) if main else [],
+                    "commits": len(git.log(main)) if main else 0,
                     "lfs": sorted(repo.lfs),
                     "private": repo.private,
                     "discussions": [(d.num, d.status) for d in repo.discussions],
