@@ -374,7 +374,8 @@ class HubState:
             self.start_build(repo, trigger)
 
     # -- the simulated runtime ---------------------------------------------------
-    def start_build(self, repo: Repo, trigger: str, *, backdate: float = 0.0) -> None:
+    def start_build(self, repo: Repo, trigger: str, *, backdate: float = 0.0, started_at: float | None = None) -> None:
+        """Build `repo`'s Space now, `backdate` seconds ago, or at `started_at` (a restored build's own start)."""
         space = repo.space
         assert space is not None
         with self.lock:
@@ -382,7 +383,7 @@ class HubState:
             git = self.git(repo)
             sha = git.head("main") or ""
             files = git.files_at(sha) if sha else {}
-            started = self.clock.now() - backdate
+            started = self.clock.now() - backdate if started_at is None else started_at
             ctx = BuildContext(space_id=repo.repo_id, sha=sha, files=files,
                                hardware=space.requested_hardware, trigger=trigger,
                                conditions=dict(space.conditions), incident_active=self.incident_active,
@@ -573,7 +574,7 @@ class HubState:
             self.repos[repo.key] = repo
             if repo.space is not None:
                 started = repo.space.build_started  # the same build, with the log and resolution of its start
-                self.start_build(repo, repo.space.build_trigger, backdate=max(0.0, self.clock.now() - started))
+                self.start_build(repo, repo.space.build_trigger, started_at=min(started, self.clock.now()))
                 repo.space.build_started = started
         return True
 
