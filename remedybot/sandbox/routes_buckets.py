@@ -87,6 +87,8 @@ def check_bucket(ctx: Ctx, ns: str, name: str, *, write: bool = False) -> tuple[
     mine = ctx.user is not None and ctx.state.may_write(ctx.user, bucket_id)
     if bucket is None or (bucket["private"] and not mine):
         raise HubStateError(404, f"Bucket {bucket_id} not found", "RepoNotFound")
+    if write and ctx.user is None:
+        ctx.require_user()  # 401: an anonymous write
     if write and not mine:
         raise HubStateError(403, f"You don't have the rights to modify bucket {bucket_id}.")
     return reg, bucket_id, bucket
