@@ -38,6 +38,8 @@ def test_files_go_up_and_come_back_byte_identical(empty_sandbox: Sandbox, hub: H
     cas = registry(empty_sandbox.state)
     (term,) = cas.files[listed["data/big.bin"].xet_hash]
     assert term.end - term.start > 1  # more than one chunk
+    (text_term,) = cas.files[listed["text.txt"].xet_hash]
+    assert any(c.scheme for c in cas.chunks(text_term.xorb)[text_term.start:text_term.end])  # compressed by hf_xet
     assert cas_calls(empty_sandbox, "POST", f"{PREFIX}/v1/xorbs/default/") and \
         cas_calls(empty_sandbox, "POST", f"{PREFIX}/v1/shards")
 
@@ -53,6 +55,9 @@ def test_files_go_up_and_come_back_byte_identical(empty_sandbox: Sandbox, hub: H
                        headers={"Authorization": f"Bearer {empty_sandbox.token}"})
     assert plain.status_code == 200 and plain.content == big
     assert plain.headers["X-Xet-Hash"] == listed["data/big.bin"].xet_hash
+    compressed = httpx2.get(f"{empty_sandbox.endpoint}/buckets/demo/cas/resolve/text.txt",
+                            headers={"Authorization": f"Bearer {empty_sandbox.token}"})
+    assert compressed.status_code == 501 and "download it with hf_xet" in compressed.json()["error"]
 
 
 def test_the_same_bytes_twice_are_stored_once(empty_sandbox: Sandbox, hub: HfApi, tmp_path: Path) -> None:
