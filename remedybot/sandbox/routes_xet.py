@@ -19,6 +19,7 @@ server, not rate-limited as Hub API):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from werkzeug.routing import Rule
@@ -59,6 +60,7 @@ def _guard(ctx: Ctx, scope: str) -> XetCAS:
 
 def _cas_call(handler):  # type: ignore[no-untyped-def]
     """Turn a CasError or FormatError into the CAS's error answer (plain JSON, no Hub error codes)."""
+    @functools.wraps(handler)
     def wrapped(ctx: Ctx, **args: str) -> Response:
         try:
             return handler(ctx, **args)
@@ -66,8 +68,6 @@ def _cas_call(handler):  # type: ignore[no-untyped-def]
             return error_response(exc.status, exc.message)
         except FormatError as exc:
             return error_response(400, f"Bad serialization: {exc}")
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
     return wrapped
 
 

@@ -183,7 +183,7 @@ class XetCAS:
         if self.index_path.exists():
             raw = json.loads(self.index_path.read_text())
             self.files = {h: [Term(*t) for t in terms] for h, terms in raw.items()}
-        self.tokens: dict[str, tuple[str, int]] = {}  # token -> (scope, expiry, epoch seconds)
+        self.tokens: dict[str, tuple[str, int]] = {}  # token -> (scope, expiry in epoch seconds)
         self.secret = secrets.token_bytes(16)  # signs xorb URLs; a restarted sandbox signs anew
         self.lock = threading.RLock()
         self._chunks: dict[str, list[Chunk]] = {}

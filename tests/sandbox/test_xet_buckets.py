@@ -35,6 +35,7 @@ def test_files_go_up_and_come_back_byte_identical(empty_sandbox: Sandbox, hub: H
     hub.batch_bucket_files("demo/cas", add=[(big, "data/big.bin"), (text, "text.txt"), (b"hello", "hello.txt")])
     listed = {f.path: f for f in hub.list_bucket_tree("demo/cas")}
     assert {p: f.size for p, f in listed.items()} == {"data/big.bin": 200_000, "text.txt": len(text), "hello.txt": 5}
+    assert {f.path for f in hub.list_bucket_tree("demo/cas", recursive=False)} == {"data", "text.txt", "hello.txt"}
     cas = registry(empty_sandbox.state)
     (term,) = cas.files[listed["data/big.bin"].xet_hash]
     assert term.end - term.start > 1  # more than one chunk
