@@ -1,16 +1,19 @@
 """Storage Buckets for the sandbox Hub, and the Space volume mounts that use them.
 
-Enough of the bucket API for a server-side move out of a Space: create, info,
-delete, tree, paths-info, the NDJSON `batch` (copyFile by Xet hash from a repo
-or another bucket, deleteFile; addFile needs a Xet upload the sandbox does not
-speak, so it is answered as failed), and `resolve` downloads served directly
-(no Xet headers, so the client never tries Xet). PUT/DELETE
+The bucket API huggingface_hub 2.4 speaks: create, info, delete, tree, paths-info,
+the NDJSON `batch` (addFile by the Xet hash of a file the client uploaded to the
+sandbox's Xet CAS first, xetcas.py and routes_xet.py; copyFile by Xet hash from a
+repo or another bucket; deleteFile), and `resolve`, which answers with the file's
+`X-Xet-Hash` and a `Link: <xet-read-token>; rel="xet-auth"` (so `hf_xet`
+downloads through the CAS) and serves the bytes themselves to a GET. PUT/DELETE
 `/api/spaces/{id}/volumes` records mounts (`set_space_volumes`).
 
 Buckets are not repos in `HubState`: this module keeps their metadata in
-`buckets.json` beside the state and its own copies of the bytes (hard links
-when possible) under `buckets/objects`, so purging an LFS object from the Space
-it was copied from can never take the bucket's file with it.
+`buckets.json` beside the state. A file copied from a repo's git-LFS storage
+keeps its own copy of the bytes (hard links when possible) under
+`buckets/objects`, so purging an LFS object from the Space it was copied from can
+never take the bucket's file with it, and is brought into the CAS under its
+`xetHash` (`XetCAS.ingest`); a file uploaded through Xet lives in the CAS only.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from werkzeug.wrappers import Response
 from remedybot.sandbox.http import Ctx, error_response, json_response
 from remedybot.sandbox.routes_files import xet_hash
 from remedybot.sandbox.state import HubState, HubStateError
+from remedybot.sandbox.xetcas import registry as cas
 
 _REGISTRIES: weakref.WeakKeyDictionary[HubState, Buckets] = weakref.WeakKeyDictionary()
 
@@ -73,7 +77,8 @@ def registry(state: HubState) -> Buckets:
         return _REGISTRIES[state]
 
 
-def _bucket(ctx: Ctx, ns: str, name: str, *, write: bool = False) -> tuple[Buckets, str, dict[str, Any]]:
+def check_bucket(ctx: Ctx, ns: str, name: str, *, write: bool = False) -> tuple[Buckets, str, dict[str, Any]]:
+    """The bucket's registry, id and record, for a caller who may read it (or write it)."""
     reg = registry(ctx.state)
     if ctx.token_given and ctx.user is None:
         raise HubStateError(401, "Invalid credentials in Authorization header")
@@ -82,6 +87,8 @@ def _bucket(ctx: Ctx, ns: str, name: str, *, write: bool = False) -> tuple[Bucke
     mine = ctx.user is not None and ctx.state.may_write(ctx.user, bucket_id)
     if bucket is None or (bucket["private"] and not mine):
         raise HubStateError(404, f"Bucket {bucket_id} not found", "RepoNotFound")
+    if write and ctx.user is None:
+        ctx.require_user()  # 401: an anonymous write
     if write and not mine:
         raise HubStateError(403, f"You don't have the rights to modify bucket {bucket_id}.")
     return reg, bucket_id, bucket
@@ -112,7 +119,7 @@ def create(ctx: Ctx, ns: str, name: str) -> Response:
 
 
 def info(ctx: Ctx, ns: str, name: str) -> Response:
-    reg, bucket_id, bucket = _bucket(ctx, ns, name, write=ctx.request.method == "DELETE")
+    reg, bucket_id, bucket = check_bucket(ctx, ns, name, write=ctx.request.method == "DELETE")
     if ctx.request.method == "DELETE":
         with ctx.state.lock:
             reg.buckets.pop(bucket_id, None)
@@ -124,9 +131,11 @@ def info(ctx: Ctx, ns: str, name: str) -> Response:
 
 
 def tree(ctx: Ctx, ns: str, name: str, prefix: str = "") -> Response:
-    _reg, _bucket_id, bucket = _bucket(ctx, ns, name)
+    _reg, _bucket_id, bucket = check_bucket(ctx, ns, name)
     prefix = prefix.strip("/")
-    recursive = ctx.request.args.get("recursive", "").lower() in ("1", "true")
+    # Without `recursive`, the Hub lists every file below the prefix (huggingface_hub's tests rely on it);
+    # `recursive=false` lists one level, folders included.
+    recursive = ctx.request.args.get("recursive", "true").lower() in ("1", "true")
     out: list[dict[str, Any]] = []
     dirs: set[str] = set()
     for path, entry in sorted(bucket["files"].items()):
@@ -142,13 +151,13 @@ def tree(ctx: Ctx, ns: str, name: str, prefix: str = "") -> Response:
 
 
 def paths_info(ctx: Ctx, ns: str, name: str) -> Response:
-    _reg, _bucket_id, bucket = _bucket(ctx, ns, name)
+    _reg, _bucket_id, bucket = check_bucket(ctx, ns, name)
     paths = (ctx.json() or {}).get("paths") or []
     return json_response([_file_json(p, bucket["files"][p]) for p in paths if p in bucket["files"]])
 
 
 def batch(ctx: Ctx, ns: str, name: str) -> Response:
-    reg, _bucket_id, bucket = _bucket(ctx, ns, name, write=True)
+    reg, _bucket_id, bucket = check_bucket(ctx, ns, name, write=True)
     failed: list[dict[str, Any]] = []
     count = 0
     with ctx.state.lock:
@@ -163,14 +172,31 @@ def batch(ctx: Ctx, ns: str, name: str) -> Response:
             kind, path = op.get("type"), op.get("path") or ""
             if kind == "deleteFile":
                 bucket["files"].pop(path, None)
-            elif kind == "copyFile":
-                error = _copy(ctx, reg, bucket, op)
+            else:
+                error = _add(ctx, bucket, op) if kind == "addFile" else _copy(ctx, reg, bucket, op) \
+                    if kind == "copyFile" else f"Unknown operation type {kind!r}"
                 if error:
                     failed.append({"path": path, "error": error})
-            else:
-                failed.append({"path": path, "error": f"{kind} is not supported by the sandbox (needs a Xet upload)"})
         reg.save()
     return json_response({"failed": failed}, status=422 if failed and len(failed) == count else 200)
+
+
+def _add(ctx: Ctx, bucket: dict[str, Any], op: dict[str, Any]) -> str | None:
+    """Record a file the client uploaded to the CAS (its shard names the Xet hash); an error text or None."""
+    wanted = op.get("xetHash") or ""
+    size = cas(ctx.state).size(wanted)
+    if size is None:
+        return f"Xet file {wanted} not found: upload it to the CAS first"
+    _record(ctx, bucket, op, {"oid": None, "size": size, "xetHash": wanted})
+    return None
+
+
+def _record(ctx: Ctx, bucket: dict[str, Any], op: dict[str, Any], entry: dict[str, Any]) -> None:
+    mtime = op.get("mtime") or int(ctx.state.clock.now() * 1000)
+    entry["mtime"] = ctx.state.clock.iso(mtime / 1000)
+    if op.get("contentType"):
+        entry["contentType"] = op["contentType"]
+    bucket["files"][op["path"]] = entry
 
 
 def _copy(ctx: Ctx, reg: Buckets, bucket: dict[str, Any], op: dict[str, Any]) -> str | None:
@@ -178,10 +204,13 @@ def _copy(ctx: Ctx, reg: Buckets, bucket: dict[str, Any], op: dict[str, Any]) ->
     source_type, source_id, wanted = op.get("sourceRepoType"), op.get("sourceRepoId") or "", op.get("xetHash")
     if source_type == "bucket":
         src_ns, _, src_name = source_id.partition("/")
-        _r, _i, src = _bucket(ctx, src_ns, src_name)
+        _r, _i, src = check_bucket(ctx, src_ns, src_name)
         match = next((e for e in src["files"].values() if e["xetHash"] == wanted), None)
         if match is None:
             return "File not found in source bucket"
+        if match["oid"] is None:  # uploaded through Xet: the CAS holds it, whoever refers to it
+            _record(ctx, bucket, op, {"oid": None, "size": match["size"], "xetHash": wanted})
+            return None
         oid, size, source = match["oid"], match["size"], reg.object_path(match["oid"])
     else:
         try:
@@ -193,23 +222,33 @@ def _copy(ctx: Ctx, reg: Buckets, bucket: dict[str, Any], op: dict[str, Any]) ->
             return "File not found in source repository"
         size, source = repo.lfs[oid].size, ctx.state.lfs_store.path(oid)
     reg.keep(source, oid)
-    mtime = op.get("mtime") or int(ctx.state.clock.now() * 1000)
-    bucket["files"][op["path"]] = {"oid": oid, "size": size, "xetHash": wanted,
-                                   "mtime": ctx.state.clock.iso(mtime / 1000)}
+    cas(ctx.state).ingest(wanted, reg.object_path(oid))
+    _record(ctx, bucket, op, {"oid": oid, "size": size, "xetHash": wanted})
     return None
 
 
 def resolve(ctx: Ctx, ns: str, name: str, path: str) -> Response:
-    reg, _bucket_id, bucket = _bucket(ctx, ns, name)
+    reg, bucket_id, bucket = check_bucket(ctx, ns, name)
     entry = bucket["files"].get(path)
-    if entry is None or not reg.object_path(entry["oid"]).exists():
+    store = cas(ctx.state)
+    held = entry is not None and (reg.object_path(entry["oid"]).exists() if entry["oid"] else
+                                  store.size(entry["xetHash"]) is not None)
+    if entry is None or not held:
         return error_response(404, f"Entry not found: {path}", "EntryNotFound")
-    headers = {"ETag": f'"{entry["oid"]}"', "X-Linked-Size": str(entry["size"])}
+    refresh = f"{ctx.state.endpoint}/api/buckets/{bucket_id}/xet-read-token"
+    headers = {"ETag": f'"{entry["oid"] or entry["xetHash"]}"', "X-Linked-Size": str(entry["size"]),
+               "X-Xet-Hash": entry["xetHash"], "Link": f'<{refresh}>; rel="xet-auth"'}
     if ctx.request.method == "HEAD":
         resp = Response(b"", headers=headers)
-    else:
+    elif entry["oid"]:
         resp = Response(open(reg.object_path(entry["oid"]), "rb"),  # noqa: SIM115 - closed by the WSGI server
                         headers=headers, mimetype="application/octet-stream", direct_passthrough=True)
+    else:
+        data = store.read(entry["xetHash"])
+        if data is None:
+            return error_response(501, f"{path} is stored as compressed Xet chunks, which the sandbox does not "
+                                       "unpack: download it with hf_xet (huggingface_hub's download_bucket_files)")
+        resp = Response(data, headers=headers, mimetype="application/octet-stream")
     resp.headers["Content-Length"] = str(entry["size"])
     return resp
 

@@ -39,6 +39,7 @@ from remedybot.sandbox import (
     routes_repos,
     routes_spaces,
     routes_webhooks,
+    routes_xet,
     webhook_events,
 )
 from remedybot.sandbox.clock import SimClock
@@ -54,7 +55,7 @@ POLL = 0.02  # seconds between the serve loop's checks for shutdown (Werkzeug's 
 
 OBSERVATION = "remedybot.webhook_observation"  # environ key: what a request may change (webhook_events.py)
 ROUTE_MODULES = [routes_admin, routes_spaces, routes_repos, routes_files, routes_discussions, routes_buckets,
-                 routes_webhooks, routes_oauth, routes_index]
+                 routes_xet, routes_webhooks, routes_oauth, routes_index]
 
 
 def _git_routes() -> list[Any]:

@@ -9,7 +9,8 @@ and points the suite at the sandbox Hub instead of the Hub's staging instance:
   staging host is rewritten to the sandbox, and any request to another
   non-loopback host is refused, so nothing reaches huggingface.co.
 - Tests marked `production`, or using `api_prod`, are skipped with the reason;
-  so are `xet` tests (the sandbox stores large files in LFS, not in a Xet CAS).
+  so are `xet` tests (the sandbox serves a repo's large files through LFS only; a bucket's go through its
+  Xet CAS stand-in, which the modules listed with `xet: lfs` in classes.yaml use).
 - The client's cache and token files live in a temporary folder per test.
 
 It is copied, never imported by remedybot; run.py writes it as tests/conftest.py.
@@ -39,11 +40,11 @@ _sandbox = urlsplit(SANDBOX)
 testing_constants.ENDPOINT_STAGING = SANDBOX
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PRODUCTION = "runs against the production Hub (huggingface.co), which the conformance run never reaches"
-XET = "needs the Xet CAS (hf_xet uploads and downloads), which the sandbox does not run; its bytes go through LFS"
+XET = "needs Xet transfers for a repo's files (hf_xet), which the sandbox serves through git-LFS only"
 SKIPS: dict[str, str] = {}  # node id -> reason, filled in by run.py through REMEDYBOT_CONFORMANCE_SKIPS
-# Test files whose `xet`-marked tests run anyway, over LFS (classes.yaml `xet: lfs`): the marker sits on a whole
-# module there, though most of its tests only need what the sandbox serves; those that need the CAS are listed
-# in classes.yaml with their reason.
+# Test files whose `xet`-marked tests run anyway (classes.yaml `xet: lfs`): the marker sits on a whole module
+# there; its repo transfers run over LFS (HF_HUB_DISABLE_XET=1) and its bucket transfers through the sandbox's
+# Xet CAS stand-in; a test that still cannot run is listed in classes.yaml with its reason.
 RUN_XET = set(filter(None, os.environ.get("REMEDYBOT_CONFORMANCE_RUN_XET", "").split(",")))
 
 
