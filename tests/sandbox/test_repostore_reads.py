@@ -88,3 +88,39 @@ def test_a_full_sha_resolves_as_git_resolves_it(repo: GitRepo) -> None:
     repo.git("repack", "-a", "-d", "-q")
     repo.git("prune-packed")
     assert repo.resolve(main) == main and repo.resolve(blob) is None
+
+
+def test_commits_written_without_git_are_the_commits_git_writes(tmp_path: Path) -> None:
+    """The same changes, once through the sandbox's own object writer and once through git's index and
+    commit-tree, give the same commit ids, and git finds nothing wrong with the repository."""
+    ours, theirs = GitRepo.init(tmp_path / "ours.git"), GitRepo.init(tmp_path / "theirs.git")
+    changes = [
+        ({"README.md": b"# hi\n", "a.txt": b"a", "a/b.txt": b"b", "a-b/c.py": b"c", "déjà vu.txt": "é".encode()}, []),
+        ({"a/deeper/d.bin": os.urandom(3000), "z.txt": b""}, ["a.txt"]),
+        ({"README.md": b"# changed\n"}, ["a"]),
+        ({}, ["missing.txt"]),
+    ]
+    parent_ours = parent_theirs = None
+    for number, (adds, deletes) in enumerate(changes):
+        date = 1_700_000_000 + number
+        parent_ours = ours.commit("main", message=f"change {number}\n\nbody", author="demo-user", adds=adds,
+                                  deletes=deletes, date=date)
+        tree = theirs._tree_after_with_git(parent_theirs, adds, deletes)
+        if parent_theirs and theirs._tree_of(parent_theirs) == tree:
+            continue  # nothing changed: no commit, on both sides
+        parent_theirs = theirs._commit_with_git(tree, parent_theirs, f"change {number}\n\nbody", "demo-user",
+                                                "demo-user@users.noreply.sandbox.local", date)
+        theirs.set_ref("refs/heads/main", parent_theirs)
+        assert parent_ours == parent_theirs, number
+    assert ours.head("main") == theirs.head("main")
+    assert ours.git("fsck", "--strict", "--no-progress").decode() == ""
+    assert ours.files_at(ours.head("main") or "")["a-b/c.py"] == b"c"
+
+
+def test_an_unusual_path_or_author_is_left_to_git(repo: GitRepo) -> None:
+    base = repo.head("main")
+    assert repo._tree_after(base, {"a//b.txt": b"x"}, []) is None
+    assert repo._tree_after(base, {".git/config": b"x"}, []) is None
+    assert repo._tree_after(base, {"a.txt/inside": b"x"}, []) is None  # a file where a folder would go
+    sha = repo.commit("main", message="m", author="Ünïcode <name>", adds={"n.txt": b"n"}, deletes=[])
+    assert repo.log(sha)[0].author == repo._log(sha, 1)[0].author
