@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -108,8 +107,9 @@ def _wait_for_event(audit: Path, event: str, step: int, proc: subprocess.Popen, 
 @pytest.mark.parametrize("boundary", [("step-start", "noop_commit"), ("step-end", "noop_commit"),
                                       ("verify", "noop_commit"), ("step-start", "duplicate"),
                                       ("step-end", "duplicate")])
-def test_sigkill_at_step_boundaries_then_resume(sandbox: Sandbox, tmp_path: Path, boundary: tuple[str, str]) -> None:
-    os.environ["REMEDYBOT_VERIFY_TIMEOUT"] = "2.5"
+def test_sigkill_at_step_boundaries_then_resume(sandbox: Sandbox, tmp_path: Path, boundary: tuple[str, str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMEDYBOT_VERIFY_TIMEOUT", "2.5")  # for this test only (it leaked into later tests)
     plan_file = tmp_path / "plan.json"
     assert run("fix", "demo/wedged-space", "--dry-run", "--out", str(plan_file)).code == 0
     steps = {s["playbook"]: s["number"] for s in json.loads(plan_file.read_text())["steps"]}
