@@ -4,7 +4,7 @@ A listing of 2 000 Spaces built every Space's JSON from git: the head, the tree,
 object store's size, four git processes a Space, every time (bench/bench_scan.py measures it). None of
 them changes until the repo changes: the tree and the README are fixed by the commit (the object store's size is
 remembered by `state.used_storage`, `repostore.cached_git_size`). The head of `main` is read from the ref
-files directly. Copies are handed out, so a caller may change what it gets.
+files directly (`GitRepo.head`). Copies are handed out, so a caller may change what it gets.
 """
 
 from __future__ import annotations
@@ -34,16 +34,11 @@ def _recall(table: OrderedDict[Any, Any], key: Any) -> Any:
         return table.get(key)
 
 
-def main_sha(git: GitRepo) -> str | None:
-    """The commit `main` points at (read from the ref files, see `GitRepo.head`)."""
-    return git.head("main")
-
-
 def git_view(state: HubState, repo: Repo, revision: str | None,
              blobs: bool) -> tuple[str | None, dict[str, Any], list[dict[str, Any]]]:
     """(commit, README front matter, siblings) of `repo` at `revision` (default main); 404 for a bad revision."""
     git = state.git(repo)
-    sha = git.resolve(revision) if revision else main_sha(git)
+    sha = git.resolve(revision) if revision else git.head("main")
     if revision and sha is None:
         raise HubStateError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
     if sha is None:

@@ -124,6 +124,8 @@ def _scan(folder: Path) -> list[os.DirEntry[str]]:
         return list(os.scandir(folder))
     except FileNotFoundError:
         return []
+
+
 _BY_COMMIT: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (what, commit sha) -> answer; bounded LRU
 _BY_COMMIT_MAX = 1024
 _BY_COMMIT_LOCK = threading.Lock()
